@@ -1,0 +1,77 @@
+"""mlpilot: track, version, register, serve, watch, retrain, gate and roll out models.
+
+import mlpilot
+with mlpilot.start_run(experiment="churn") as run:
+    run.log_params({"C": 0.5})
+    run.log_metric("acc", 0.91)
+"""
+
+from mlpilot.client import ActiveRun, Client
+from mlpilot.client.fluent import (
+    active_run,
+    connect,
+    end_run,
+    get_client,
+    get_metric_history,
+    get_run,
+    log_artifact,
+    log_artifacts,
+    log_dataset,
+    log_dict,
+    log_metric,
+    log_metrics,
+    log_param,
+    log_params,
+    search_runs,
+    set_tag,
+    set_tags,
+    set_tracking_uri,
+    start_run,
+)
+from mlpilot.errors import (
+    Conflict,
+    InactiveRun,
+    IntegrityError,
+    InvalidInput,
+    MlpilotError,
+    NotFound,
+)
+from mlpilot.tracking.records import Experiment, Metric, Run, RunPage, RunStatus
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "ActiveRun",
+    "Client",
+    "Conflict",
+    "Experiment",
+    "InactiveRun",
+    "IntegrityError",
+    "InvalidInput",
+    "Metric",
+    "MlpilotError",
+    "NotFound",
+    "Run",
+    "RunPage",
+    "RunStatus",
+    "__version__",
+    "active_run",
+    "connect",
+    "end_run",
+    "get_client",
+    "get_metric_history",
+    "get_run",
+    "log_artifact",
+    "log_artifacts",
+    "log_dataset",
+    "log_dict",
+    "log_metric",
+    "log_metrics",
+    "log_param",
+    "log_params",
+    "search_runs",
+    "set_tag",
+    "set_tags",
+    "set_tracking_uri",
+    "start_run",
+]

@@ -1,0 +1,235 @@
+"""Module-level tracking functions over a default client, for scripts and notebooks.
+
+The default client is created on first use from Settings (``MLPILOT_TRACKING_URI``,
+``mlpilot.toml`` …), never at import time. Active runs form a per-thread stack so nested runs
+know their parent.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import sys
+import threading
+from collections.abc import Mapping
+from pathlib import Path
+from types import TracebackType
+from typing import Any
+
+from mlpilot.client.active_run import ActiveRun
+from mlpilot.client.local import Client
+from mlpilot.config import load_settings
+from mlpilot.data import DatasetVersion
+from mlpilot.errors import Conflict, InvalidInput
+from mlpilot.tracking.artifacts import ArtifactEntry
+from mlpilot.tracking.records import Metric, Run, RunPage, RunStatus
+
+__all__ = [
+    "active_run",
+    "connect",
+    "end_run",
+    "get_client",
+    "get_metric_history",
+    "get_run",
+    "log_artifact",
+    "log_artifacts",
+    "log_dataset",
+    "log_dict",
+    "log_metric",
+    "log_metrics",
+    "log_param",
+    "log_params",
+    "search_runs",
+    "set_tag",
+    "set_tags",
+    "set_tracking_uri",
+    "start_run",
+]
+
+_lock = threading.Lock()
+_default: Client | None = None
+_local = threading.local()
+_hook_installed = False
+
+
+def connect(uri: str | None = None, *, artifact_uri: str | None = None) -> Client:
+    """A client for ``sqlite:///…`` or ``postgresql://…`` (default: the configured tracking URI)."""
+    if uri is not None and uri.startswith(("http://", "https://")):
+        raise InvalidInput(
+            f"{uri} is a server URI; the remote transport is not available in this version",
+            hint="Connect to the database directly with sqlite:///… or postgresql://….",
+        )
+    return Client(uri, artifact_uri)
+
+
+def get_client() -> Client:
+    """The default client, created from Settings on first use."""
+    global _default
+    with _lock:
+        if _default is None:
+            _default = Client(settings=load_settings())
+        return _default
+
+
+def set_tracking_uri(uri: str | None, *, artifact_uri: str | None = None) -> Client:
+    """Point the module-level functions at another store (None: back to the configured one)."""
+    global _default
+    with _lock:
+        previous, _default = _default, None
+    if previous is not None:
+        previous.close()
+    if uri is None:
+        return get_client()
+    client = connect(uri, artifact_uri=artifact_uri)
+    with _lock:
+        _default = client
+    return client
+
+
+def _stack() -> list[ActiveRun]:
+    stack: list[ActiveRun] | None = getattr(_local, "stack", None)
+    if stack is None:
+        stack = []
+        _local.stack = stack
+    return stack
+
+
+def active_run() -> ActiveRun | None:
+    stack = _stack()
+    return stack[-1] if stack else None
+
+
+def start_run(
+    experiment: str | int | None = None,
+    *,
+    name: str | None = None,
+    tags: Mapping[str, object] | None = None,
+    nested: bool = False,
+    run_id: str | None = None,
+) -> ActiveRun:
+    """Start a run (or attach to ``run_id`` / ``MLPILOT_RUN_ID``); use it as a context manager.
+
+    With a run already active, pass ``nested=True`` to start a child run of it.
+    """
+    client = get_client()
+    stack = _stack()
+    if stack and not nested:
+        raise Conflict(
+            f"run {stack[-1].id} is already active",
+            hint="End it first, or pass nested=True to start a child run.",
+        )
+    attach_to = run_id or (client.settings.run_id if not stack else None)
+    if attach_to:
+        handle = client.attach_run(attach_to)
+    else:
+        parent = stack[-1].id if stack else None
+        run = client.create_run(experiment, name=name, tags=tags, parent_run_id=parent)
+        handle = ActiveRun(client, run)
+    handle._on_end = _pop
+    stack.append(handle)
+    _install_exit_hooks()
+    return handle
+
+
+def _pop(handle: ActiveRun) -> None:
+    stack = _stack()
+    if handle in stack:
+        stack.remove(handle)
+
+
+def _require_active() -> ActiveRun:
+    handle = active_run()
+    if handle is None:
+        raise Conflict("no run is active", hint="Call mlpilot.start_run() first.")
+    return handle
+
+
+def end_run(status: RunStatus | str = RunStatus.FINISHED) -> None:
+    _require_active().end(status)
+
+
+def log_param(key: str, value: object) -> None:
+    _require_active().log_param(key, value)
+
+
+def log_params(values: Mapping[str, object]) -> None:
+    _require_active().log_params(values)
+
+
+def log_metric(key: str, value: float, step: int = 0, timestamp: int | None = None) -> None:
+    _require_active().log_metric(key, value, step, timestamp)
+
+
+def log_metrics(values: Mapping[str, float], step: int = 0, timestamp: int | None = None) -> None:
+    _require_active().log_metrics(values, step, timestamp)
+
+
+def set_tag(key: str, value: object) -> None:
+    _require_active().set_tag(key, value)
+
+
+def set_tags(values: Mapping[str, object]) -> None:
+    _require_active().set_tags(values)
+
+
+def log_artifact(local_path: str | Path, artifact_path: str | None = None) -> ArtifactEntry:
+    return _require_active().log_artifact(local_path, artifact_path)
+
+
+def log_artifacts(local_dir: str | Path, artifact_path: str | None = None) -> list[ArtifactEntry]:
+    return _require_active().log_artifacts(local_dir, artifact_path)
+
+
+def log_dict(dictionary: Mapping[str, Any], artifact_path: str) -> ArtifactEntry:
+    return _require_active().log_dict(dictionary, artifact_path)
+
+
+def log_dataset(data: object, name: str, role: str = "input") -> DatasetVersion:
+    return _require_active().log_dataset(data, name, role)
+
+
+def get_run(run_id: str) -> Run:
+    client = get_client()
+    client.flush()
+    return client.get_run(run_id)
+
+
+def get_metric_history(run_id: str, key: str) -> list[Metric]:
+    return get_client().get_metric_history(run_id, key)
+
+
+def search_runs(
+    experiments: list[str | int] | str | int | None = None,
+    filter: str | None = None,
+    order_by: list[str] | str | None = None,
+    max_results: int = 1000,
+    page_token: str | None = None,
+) -> RunPage:
+    client = get_client()
+    client.flush()
+    return client.search_runs(experiments, filter, order_by, max_results, page_token)
+
+
+def _install_exit_hooks() -> None:
+    """Runs left open when the interpreter dies of an exception end FAILED (KILLED on Ctrl-C);
+    runs still open at a normal exit end FINISHED."""
+    global _hook_installed
+    if _hook_installed:
+        return
+    _hook_installed = True
+    previous = sys.excepthook
+
+    def hook(exc_type: type[BaseException], exc: BaseException, tb: TracebackType | None) -> None:
+        status = RunStatus.KILLED if issubclass(exc_type, KeyboardInterrupt) else RunStatus.FAILED
+        _end_all(status)
+        previous(exc_type, exc, tb)
+
+    sys.excepthook = hook
+    import atexit
+
+    atexit.register(_end_all, RunStatus.FINISHED)
+
+
+def _end_all(status: RunStatus) -> None:
+    for handle in reversed(list(_stack())):
+        with contextlib.suppress(Exception):  # the process is already going down
+            handle.end(status)

@@ -1,0 +1,103 @@
+"""One typed Settings object, read at the edge and passed inward.
+
+Precedence, highest first: explicit overrides (CLI flags or keyword arguments), ``MLPILOT_*``
+environment variables, the ``[mlpilot]`` table of ``mlpilot.toml`` in the working directory,
+then the defaults below.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from pathlib import Path
+from typing import Any
+
+from pydantic import Field, ValidationError
+from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
+
+from mlpilot.errors import InvalidInput
+
+__all__ = ["CONFIG_FILE", "Settings", "load_settings"]
+
+CONFIG_FILE = "mlpilot.toml"
+
+
+class Settings(BaseSettings):
+    """Everything mlpilot can be configured with."""
+
+    model_config = SettingsConfigDict(env_prefix="MLPILOT_", extra="forbid", frozen=True)
+
+    home: Path = Field(default=Path(".mlpilot"), description="Folder for the default database and artifacts.")
+    tracking_uri: str | None = Field(
+        default=None, description="sqlite:///…, postgresql://… or http(s)://…; defaults to the database in home."
+    )
+    artifact_uri: str | None = Field(
+        default=None, description="Local folder or fsspec URL for artifacts; defaults to home/artifacts."
+    )
+    experiment_name: str = Field(default="Default", description="Experiment used when a run names none.")
+    run_id: str | None = Field(default=None, description="Set by `mlpilot run` so a script attaches to its run.")
+    metric_flush_interval: float = Field(default=0.5, gt=0, description="Seconds between metric buffer flushes.")
+    metric_flush_size: int = Field(default=5000, gt=0, description="Buffered points that force a flush.")
+    sqlite_busy_timeout: float = Field(default=60.0, gt=0, description="Seconds a SQLite writer waits for the lock.")
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        return (init_settings, env_settings, _TomlSource(settings_cls))
+
+    def resolved_tracking_uri(self) -> str:
+        if self.tracking_uri:
+            return self.tracking_uri
+        return f"sqlite:///{(self.home / 'mlpilot.db').resolve()}"
+
+    def resolved_artifact_uri(self) -> str:
+        if self.artifact_uri:
+            return self.artifact_uri
+        return str((self.home / "artifacts").resolve())
+
+
+class _TomlSource(PydanticBaseSettingsSource):
+    """Reads the ``[mlpilot]`` table of ``mlpilot.toml`` in the working directory."""
+
+    def __init__(self, settings_cls: type[BaseSettings]) -> None:
+        super().__init__(settings_cls)
+        self._data = _read_toml(Path.cwd() / CONFIG_FILE)
+
+    def get_field_value(self, field: Any, field_name: str) -> tuple[Any, str, bool]:
+        return self._data.get(field_name), field_name, False
+
+    def __call__(self) -> dict[str, Any]:
+        return dict(self._data)
+
+
+def _read_toml(path: Path) -> dict[str, Any]:
+    if not path.is_file():
+        return {}
+    try:
+        document = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise InvalidInput(f"{path} is not valid TOML: {exc}", hint="Fix the file or remove it.") from exc
+    table = document.get("mlpilot", {})
+    if not isinstance(table, dict):
+        raise InvalidInput(f"{path}: [mlpilot] must be a table", hint="Write settings under a [mlpilot] header.")
+    return table
+
+
+def load_settings(**overrides: Any) -> Settings:
+    """Build Settings; ``None`` overrides are ignored so unset CLI flags do not mask lower sources."""
+    given = {key: value for key, value in overrides.items() if value is not None}
+    try:
+        return Settings(**given)
+    except ValidationError as exc:
+        problems = "; ".join(
+            f"{'.'.join(str(part) for part in error['loc']) or 'settings'}: {error['msg']}" for error in exc.errors()
+        )
+        raise InvalidInput(
+            f"invalid mlpilot settings: {problems}",
+            hint="Check MLPILOT_* variables, mlpilot.toml and command-line flags.",
+        ) from exc

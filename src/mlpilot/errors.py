@@ -1,0 +1,113 @@
+"""The one exception hierarchy of mlpilot.
+
+Every error says what went wrong and what to do about it (its ``hint``), and maps to exactly one
+HTTP status and one CLI exit code. Interfaces translate errors in one place each; services only
+raise.
+
+    MlpilotError                  500 / exit 1   something we did not expect
+    ├── InvalidInput              400 / exit 2   the caller sent something malformed
+    │   └── LimitExceeded         400 / exit 2   a key or value is longer than allowed
+    ├── NotFound                  404 / exit 3   a named thing does not exist
+    ├── Conflict                  409 / exit 4   the request contradicts what is stored
+    │   └── InactiveRun           409 / exit 4   logging to a run that has ended
+    ├── IntegrityError            409 / exit 5   stored bytes no longer match their hash
+    ├── Unauthorized              401 / exit 6   no valid credentials
+    ├── Forbidden                 403 / exit 6   credentials lack the needed scope
+    └── StoreUnavailable          503 / exit 7   the database or artifact store cannot be reached
+"""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+__all__ = [
+    "Conflict",
+    "Forbidden",
+    "InactiveRun",
+    "IntegrityError",
+    "InvalidInput",
+    "LimitExceeded",
+    "MlpilotError",
+    "NotFound",
+    "StoreUnavailable",
+    "Unauthorized",
+]
+
+
+class MlpilotError(Exception):
+    """Root of every error mlpilot raises on purpose."""
+
+    http_status: ClassVar[int] = 500
+    exit_code: ClassVar[int] = 1
+    code: ClassVar[str] = "INTERNAL_ERROR"
+    default_hint: ClassVar[str] = "This is a bug in mlpilot; please report it with the command you ran."
+
+    def __init__(self, message: str, *, hint: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.hint = hint if hint is not None else self.default_hint
+
+    def __str__(self) -> str:
+        return f"{self.message} (hint: {self.hint})" if self.hint else self.message
+
+    def to_dict(self) -> dict[str, str]:
+        return {"error_code": self.code, "message": self.message, "hint": self.hint}
+
+
+class InvalidInput(MlpilotError, ValueError):
+    http_status = 400
+    exit_code = 2
+    code = "INVALID_INPUT"
+    default_hint = "Check the value against the documentation and try again."
+
+
+class LimitExceeded(InvalidInput):
+    code = "LIMIT_EXCEEDED"
+    default_hint = "Shorten the value, or store large content as an artifact instead."
+
+
+class NotFound(MlpilotError, LookupError):
+    http_status = 404
+    exit_code = 3
+    code = "NOT_FOUND"
+    default_hint = "Check the name or id; list what exists with the matching `list` command."
+
+
+class Conflict(MlpilotError):
+    http_status = 409
+    exit_code = 4
+    code = "CONFLICT"
+    default_hint = "The stored state disagrees with the request; read it again and retry."
+
+
+class InactiveRun(Conflict):
+    code = "RUN_NOT_ACTIVE"
+    default_hint = "Start a new run to log more; a finished run is read-only."
+
+
+class IntegrityError(MlpilotError):
+    http_status = 409
+    exit_code = 5
+    code = "INTEGRITY_ERROR"
+    default_hint = "The stored bytes changed after they were written; restore them or log them again."
+
+
+class Unauthorized(MlpilotError):
+    http_status = 401
+    exit_code = 6
+    code = "UNAUTHENTICATED"
+    default_hint = "Pass a valid API key (header `Authorization: Bearer <key>`)."
+
+
+class Forbidden(MlpilotError):
+    http_status = 403
+    exit_code = 6
+    code = "PERMISSION_DENIED"
+    default_hint = "Use a key with the scope this operation needs (`mlpilot keys create --scopes`)."
+
+
+class StoreUnavailable(MlpilotError):
+    http_status = 503
+    exit_code = 7
+    code = "STORE_UNAVAILABLE"
+    default_hint = "Check that the database and artifact locations exist and are reachable."

@@ -1,0 +1,11 @@
+"""Wall-clock time in the unit the store uses."""
+
+from __future__ import annotations
+
+import time
+
+__all__ = ["now_ms"]
+
+
+def now_ms() -> int:
+    return time.time_ns() // 1_000_000

@@ -1,0 +1,115 @@
+"""search_runs: filter, order and page in SQL, then load only the page's runs."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hashlib
+import json
+from collections.abc import Sequence
+from typing import Any
+
+import sqlalchemy as sa
+
+from mlpilot.errors import InvalidInput, NotFound
+from mlpilot.store import Database
+from mlpilot.store.schema import latest_metrics, params, run_tags, runs
+from mlpilot.tracking.experiments import resolve_experiment
+from mlpilot.tracking.loading import load_runs
+from mlpilot.tracking.records import RunPage
+from mlpilot.tracking.search_filter import ATTRIBUTES, parse_field, parse_filter
+
+__all__ = ["MAX_RESULTS_LIMIT", "search_runs"]
+
+MAX_RESULTS_LIMIT = 50_000
+
+
+def search_runs(
+    db: Database,
+    experiments: Sequence[str | int] | None = None,
+    filter: str | None = None,
+    order_by: Sequence[str] | None = None,
+    max_results: int = 1000,
+    page_token: str | None = None,
+) -> RunPage:
+    if not 1 <= max_results <= MAX_RESULTS_LIMIT:
+        raise InvalidInput(f"max_results must be between 1 and {MAX_RESULTS_LIMIT}, got {max_results}")
+    fingerprint = _fingerprint(experiments, filter, order_by)
+    offset = _read_token(page_token, fingerprint)
+    condition = parse_filter(filter)
+    query = sa.select(runs.c.id).select_from(runs)
+    with db.read() as conn:
+        if experiments is not None:
+            ids = []
+            for ref in experiments:
+                found = resolve_experiment(conn, ref)
+                if found is None:
+                    raise NotFound(
+                        f"experiment {ref!r} does not exist", hint="List experiments with `mlpilot experiments list`."
+                    )
+                ids.append(found.id)
+            query = query.where(runs.c.experiment_id.in_(ids))
+        if condition is not None:
+            query = query.where(condition)
+        query, ordering = _apply_order(query, order_by or [])
+        query = query.order_by(*ordering, runs.c.start_time.desc(), runs.c.id).limit(max_results + 1).offset(offset)
+        page_ids = [row[0] for row in conn.execute(query)]
+        more = len(page_ids) > max_results
+        loaded = load_runs(conn, page_ids[:max_results])
+    token = _make_token(offset + max_results, fingerprint) if more else None
+    return RunPage(tuple(loaded), token)
+
+
+def _apply_order(query: sa.Select[Any], order_by: Sequence[str]) -> tuple[sa.Select[Any], list[Any]]:
+    ordering: list[Any] = []
+    for position, clause in enumerate(order_by):
+        text = clause.strip()
+        descending = False
+        lowered = text.lower()
+        if lowered.endswith(" desc"):
+            descending, text = True, text[:-5].rstrip()
+        elif lowered.endswith(" asc"):
+            text = text[:-4].rstrip()
+        field = parse_field(text)
+        if field.kind == "attributes":
+            column: Any = ATTRIBUTES[field.key.lower()][0]
+        elif field.kind in ("metrics", "params", "tags"):
+            table = {"metrics": latest_metrics, "params": params, "tags": run_tags}[field.kind]
+            alias = table.alias(f"order_{position}")
+            query = query.outerjoin(alias, sa.and_(alias.c.run_id == runs.c.id, alias.c.key == field.key))
+            column = alias.c.value
+        else:
+            raise InvalidInput(
+                f"cannot order by {clause!r}", hint="Order by metrics.*, params.*, tags.* or attributes."
+            )
+        # Runs without the value (or with NaN) go last in either direction.
+        ordering.append((column.desc() if descending else column.asc()).nulls_last())
+    return query, ordering
+
+
+def _fingerprint(experiments: Sequence[str | int] | None, filter: str | None, order_by: Sequence[str] | None) -> str:
+    payload = json.dumps([list(map(str, experiments)) if experiments else None, filter, list(order_by or [])])
+    return hashlib.sha256(payload.encode()).hexdigest()[:16]
+
+
+def _make_token(offset: int, fingerprint: str) -> str:
+    raw = json.dumps({"offset": offset, "query": fingerprint}).encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def _read_token(token: str | None, fingerprint: str) -> int:
+    if not token:
+        return 0
+    try:
+        padded = token + "=" * (-len(token) % 4)
+        data = json.loads(base64.urlsafe_b64decode(padded.encode()))
+        offset = int(data["offset"])
+        query = str(data["query"])
+    except (binascii.Error, ValueError, KeyError, TypeError, UnicodeDecodeError) as exc:
+        raise InvalidInput("the page token is not one mlpilot issued", hint="Pass next_page_token unchanged.") from exc
+    if query != fingerprint or offset < 0:
+        raise InvalidInput(
+            "the page token belongs to a different search",
+            hint="Use a page token only with the same experiments, filter and order_by.",
+        )
+    return offset

@@ -1,0 +1,141 @@
+"""Shared fixtures: a real PostgreSQL server for the session, and a store URI per backend.
+
+PostgreSQL refuses to run as root, so as root the server runs as the ``postgres`` user in a
+temporary folder that user owns. With ``CI=true`` a missing PostgreSQL fails the run instead of
+skipping its tests.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import tempfile
+import time
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+PG_BIN_CANDIDATES = [Path("/usr/lib/postgresql/15/bin"), Path("/usr/lib/postgresql/16/bin"), Path("/usr/bin")]
+TEMPLATE_DB = "mlpilot_template"
+
+
+def _in_ci() -> bool:
+    return os.environ.get("CI", "").lower() in ("1", "true", "yes")
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def _pg_bin() -> Path | None:
+    for candidate in PG_BIN_CANDIDATES:
+        if (candidate / "initdb").exists() and (candidate / "pg_ctl").exists():
+            return candidate
+    return None
+
+
+class PostgresServer:
+    def __init__(self, bin_dir: Path) -> None:
+        self.bin_dir = bin_dir
+        self.port = _free_port()
+        self.root = Path(tempfile.mkdtemp(prefix="mlpilot-pg-"))
+        self.data = self.root / "data"
+        self.as_postgres = os.geteuid() == 0
+        if self.as_postgres:
+            shutil.chown(self.root, "postgres", "postgres")
+            self.root.chmod(0o700)
+
+    def _run(self, *args: str) -> None:
+        command = [str(self.bin_dir / args[0]), *args[1:]]
+        if self.as_postgres:
+            command = ["runuser", "-u", "postgres", "--", *command]
+        subprocess.run(command, check=True, capture_output=True, stdin=subprocess.DEVNULL, timeout=120)
+
+    def start(self) -> None:
+        self._run("initdb", "-D", str(self.data), "-A", "trust", "-U", "postgres", "-E", "UTF8", "--no-sync")
+        options = (
+            f"-p {self.port} -h 127.0.0.1 -k {self.root} -c fsync=off -c synchronous_commit=off "
+            "-c full_page_writes=off -c max_connections=200"
+        )
+        self._run("pg_ctl", "-D", str(self.data), "-o", options, "-l", str(self.root / "server.log"), "-w", "start")
+
+    def stop(self) -> None:
+        try:
+            self._run("pg_ctl", "-D", str(self.data), "-m", "immediate", "-w", "stop")
+        finally:
+            shutil.rmtree(self.root, ignore_errors=True)
+
+    def uri(self, database: str = "postgres") -> str:
+        return f"postgresql://postgres@127.0.0.1:{self.port}/{database}"
+
+    def admin(self, sql: str) -> None:
+        import psycopg
+
+        with psycopg.connect(self.uri(), autocommit=True) as conn:
+            conn.execute(sql)  # type: ignore[arg-type]
+
+
+@pytest.fixture(scope="session")
+def postgres_server() -> Iterator[PostgresServer]:
+    bin_dir = _pg_bin()
+    if bin_dir is None:
+        if _in_ci():
+            pytest.fail("PostgreSQL binaries are missing; CI must test against a real PostgreSQL")
+        pytest.skip("PostgreSQL is not installed")
+    server = PostgresServer(bin_dir)
+    server.start()
+    try:
+        from mlpilot.store import Database, ensure_schema
+
+        server.admin(f"CREATE DATABASE {TEMPLATE_DB}")
+        template = Database(server.uri(TEMPLATE_DB))
+        ensure_schema(template)
+        template.dispose()
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.fixture
+def postgres_uri(postgres_server: PostgresServer) -> Iterator[str]:
+    """A fresh, migrated database for one test."""
+    name = f"t_{uuid.uuid4().hex[:12]}"
+    postgres_server.admin(f"CREATE DATABASE {name} TEMPLATE {TEMPLATE_DB}")
+    yield postgres_server.uri(name)
+    for _attempt in range(3):
+        try:
+            postgres_server.admin(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+            break
+        except Exception:
+            time.sleep(0.2)
+
+
+@pytest.fixture
+def sqlite_uri(tmp_path: Path) -> str:
+    return f"sqlite:///{tmp_path / 'mlpilot.db'}"
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def store_uri(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """The same test against SQLite and against PostgreSQL."""
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'mlpilot.db'}"
+    return str(request.getfixturevalue("postgres_uri"))
+
+
+@pytest.fixture
+def isolated_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """No MLPILOT_* variables leak in from the developer's shell; cwd is an empty folder."""
+    for key in list(os.environ):
+        if key.startswith("MLPILOT_"):
+            monkeypatch.delenv(key)
+    work = tmp_path / "work"
+    work.mkdir()
+    monkeypatch.chdir(work)
+    return work
