@@ -35,6 +35,7 @@ def mlpilot_cli(tmp_path: Path, isolated_env: Path) -> CliRunner:
     def run(*args: str, check: bool = True) -> Result:
         done = subprocess.run(
             [sys.executable, "-m", "mlpilot", *args],
+            check=False,
             cwd=isolated_env,
             env=env,
             capture_output=True,

@@ -72,7 +72,7 @@ def test_bad_artifact_inputs(client: mlpilot.Client, tmp_path: Path) -> None:
             run.log_text("x", "../escape.txt")
         with pytest.raises(InvalidInput, match="serialize"):
             run.log_dict({"x": object()}, "bad.yaml")
-    with pytest.raises(NotFound, match="nope.txt"):
+    with pytest.raises(NotFound, match=r"nope\.txt"):
         client.read_artifact(run.id, "nope.txt")
     with pytest.raises(mlpilot.InactiveRun):
         run.log_text("late", "late.txt")

@@ -51,7 +51,7 @@ def test_eight_processes_lose_nothing_and_never_see_locked(tmp_path: Path) -> No
         for index in range(8)
     ]
     outputs = [process.communicate(timeout=240) for process in processes]
-    for process, (out, err) in zip(processes, outputs, strict=True):
+    for process, (_out, err) in zip(processes, outputs, strict=True):
         assert process.returncode == 0, err
         assert "locked" not in err
     with mlpilot.connect(uri, artifact_uri=artifacts) as client:

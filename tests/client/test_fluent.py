@@ -70,9 +70,7 @@ def test_attach_to_a_run_by_id_leaves_ending_it_to_its_owner(default_store: str,
         mlpilot.start_run(run_id=created.id)
 
 
-def test_attach_from_environment(
-    default_store: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_attach_from_environment(default_store: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     created = mlpilot.get_client().create_run("fluent")
     monkeypatch.setenv("MLPILOT_TRACKING_URI", default_store)
     monkeypatch.setenv("MLPILOT_ARTIFACT_URI", str(tmp_path / "art"))

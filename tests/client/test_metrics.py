@@ -54,7 +54,8 @@ def test_log_batch_accepts_records_tuples_and_mappings(client: mlpilot.Client) -
     assert stored.metrics == {"a": 2.0, "b": 3.0, "c": 4.0}
     assert stored.params == {"lr": "0.1"}
     assert stored.tags == {"kind": "batch"}
-    assert [(p.step, p.timestamp) for p in client.get_metric_history(run.id, "a")][0] == (0, 5)
+    first = client.get_metric_history(run.id, "a")[0]
+    assert (first.step, first.timestamp) == (0, 5)
 
 
 def test_log_batch_rejects_bad_points_and_writes_nothing(client: mlpilot.Client) -> None:
@@ -94,3 +95,21 @@ def test_buffered_write_to_a_run_ended_elsewhere_is_reported(client: mlpilot.Cli
     client.log_metric(run.id, "x", 2.0)  # the client still believes the run is running
     with pytest.raises(mlpilot.InactiveRun):
         client.flush()
+
+
+def test_log_batch_is_all_or_nothing(client: mlpilot.Client) -> None:
+    run = client.create_run("batch")
+    client.log_params(run.id, {"C": 1})
+    with pytest.raises(mlpilot.Conflict):
+        client.log_batch(run.id, metrics=[("acc", 0.5)], params={"C": 2}, tags={"t": "x"})
+    stored = client.get_run(run.id)
+    assert stored.metrics == {} and stored.tags == {} and stored.params == {"C": "1"}
+
+
+def test_large_batches_cross_the_multi_row_insert_boundaries(client: mlpilot.Client) -> None:
+    run = client.create_run("batch")
+    for size in (1, 99, 100, 101, 250):
+        client.log_batch(run.id, metrics=[(f"k{size}", float(i), i) for i in range(size)])
+        history = client.get_metric_history(run.id, f"k{size}")
+        assert [p.step for p in history] == list(range(size))
+        assert client.get_run(run.id).metrics[f"k{size}"] == size - 1

@@ -170,9 +170,8 @@ def test_experiments_create_list_and_conflict(client: mlpilot.Client) -> None:
 
 
 def test_nested_runs_record_their_parent(client: mlpilot.Client) -> None:
-    with client.start_run("nest") as parent:
-        with client.start_run("nest", parent_run_id=parent.id) as child:
-            child.log_metric("fold_acc", 0.8)
+    with client.start_run("nest") as parent, client.start_run("nest", parent_run_id=parent.id) as child:
+        child.log_metric("fold_acc", 0.8)
     assert client.get_run(child.id).parent_run_id == parent.id
     children = client.search_runs("nest", f"parent_run_id = '{parent.id}'")
     assert [r.id for r in children] == [child.id]

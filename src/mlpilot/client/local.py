@@ -25,6 +25,7 @@ from mlpilot.data import DatasetDiff, DatasetSummary, DatasetVersion
 from mlpilot.errors import InactiveRun, InvalidInput, NotFound
 from mlpilot.store import Database, ensure_schema
 from mlpilot.tracking import artifacts as artifact_service
+from mlpilot.tracking import batch as batch_service
 from mlpilot.tracking import experiments as experiment_service
 from mlpilot.tracking import metrics as metric_service
 from mlpilot.tracking import runs as run_service
@@ -143,13 +144,13 @@ class Client:
     def get_run_environment(self, run_id: str) -> dict[str, object] | None:
         return run_service.get_environment(self.db, run_id)
 
-    def end_run(self, run_id: str, status: RunStatus | str = RunStatus.FINISHED) -> Run:
+    def end_run(self, run_id: str, status: RunStatus | str = RunStatus.FINISHED) -> None:
         """Flush this run's buffered metrics, then set its final status and end time."""
         try:
             self._buffer.flush()
         finally:
             self._running.discard(run_id)
-        return run_service.end_run(self.db, run_id, status)
+        run_service.end_run(self.db, run_id, status)
 
     def search_runs(
         self,
@@ -204,14 +205,10 @@ class Client:
         params: Mapping[str, object] | None = None,
         tags: Mapping[str, object] | None = None,
     ) -> None:
-        """Write metrics, params and tags now, in one round trip per kind (not buffered)."""
+        """Write metrics, params and tags now, in one transaction: all of them or none (not buffered)."""
         when = now_ms()
         points = [self._point(run_id, item, when) for item in metrics]
-        if params:
-            run_service.log_params(self.db, run_id, params)
-        if tags:
-            run_service.set_tags(self.db, run_id, tags)
-        metric_service.write_points(self.db, points)
+        batch_service.log_batch(self.db, run_id, points, params, tags)
 
     def flush(self) -> None:
         """Write every buffered metric point now."""
@@ -347,20 +344,24 @@ class Client:
 
     @staticmethod
     def _point(run_id: str, item: MetricInput, when: int) -> metric_service.Point:
-        if isinstance(item, Metric):
-            return metric_service.make_point(run_id, item.key, item.value, item.step, item.timestamp or when)
-        if isinstance(item, Mapping):
+        make = metric_service.make_point
+        if type(item) is tuple:
+            # Most batches are plain tuples; test for them first and without ABC checks.
+            fields: tuple[Any, ...] = item
+            size = len(fields)
+            if size == 3:
+                return make(run_id, fields[0], fields[1], fields[2], when)
+            if size == 2:
+                return make(run_id, fields[0], fields[1], 0, when)
+            if size == 4:
+                return make(run_id, fields[0], fields[1], fields[2], fields[3])
+        elif isinstance(item, Metric):
+            return make(run_id, item.key, item.value, item.step, item.timestamp or when)
+        elif isinstance(item, Mapping):
             try:
-                return metric_service.make_point(
-                    run_id, item["key"], item["value"], item.get("step", 0), item.get("timestamp") or when
-                )
+                return make(run_id, item["key"], item["value"], item.get("step", 0), item.get("timestamp") or when)
             except KeyError as exc:
                 raise InvalidInput(f"a metric mapping needs 'key' and 'value'; missing {exc}") from exc
-        if isinstance(item, tuple) and 2 <= len(item) <= 4:
-            key, value, *rest = item
-            step = rest[0] if rest else 0
-            timestamp = rest[1] if len(rest) > 1 else when
-            return metric_service.make_point(run_id, key, value, step, timestamp)
         raise InvalidInput(
             f"cannot read a metric from {type(item).__name__}",
             hint="Pass Metric(key, value, step, timestamp), (key, value[, step[, timestamp]]) or a mapping.",

@@ -24,53 +24,59 @@ from mlpilot.tracking.records import DatasetInput, Run, RunStatus
 __all__ = ["load_runs"]
 
 
+_IDS: sa.BindParameter[list[str]] = sa.bindparam("ids", expanding=True)
+
+# Built once: constructing and coercing SQLAlchemy statements costs more than running these
+# indexed queries, and prebuilt statements keep their compiled form cached.
+_RUNS = (
+    sa.select(runs, experiments.c.name.label("experiment_name"))
+    .join(experiments, experiments.c.id == runs.c.experiment_id)
+    .where(runs.c.id.in_(_IDS))
+)
+_PARAMS = sa.select(params.c.run_id, params.c.key, params.c.value).where(params.c.run_id.in_(_IDS))
+_TAGS = sa.select(run_tags.c.run_id, run_tags.c.key, run_tags.c.value).where(run_tags.c.run_id.in_(_IDS))
+_METRICS = sa.select(latest_metrics.c.run_id, latest_metrics.c.key, latest_metrics.c.value).where(
+    latest_metrics.c.run_id.in_(_IDS)
+)
+_INPUTS = (
+    sa.select(
+        run_inputs.c.run_id,
+        datasets.c.name,
+        dataset_versions.c.version,
+        run_inputs.c.role,
+        dataset_versions.c.content_hash,
+    )
+    .join(dataset_versions, dataset_versions.c.id == run_inputs.c.dataset_version_id)
+    .join(datasets, datasets.c.id == dataset_versions.c.dataset_id)
+    .where(run_inputs.c.run_id.in_(_IDS))
+    .order_by(run_inputs.c.created_at)
+)
+
+
 def load_runs(conn: Connection, ids: Sequence[str]) -> list[Run]:
     """Runs in the order of ``ids``; unknown ids are skipped."""
     if not ids:
         return []
-    wanted = list(ids)
-    run_rows = conn.execute(
-        sa.select(runs, experiments.c.name.label("experiment_name"))
-        .join(experiments, experiments.c.id == runs.c.experiment_id)
-        .where(runs.c.id.in_(wanted))
-    ).mappings()
-    by_id = {row["id"]: row for row in run_rows}
+    bind = {"ids": list(ids)}
+    by_id = {row["id"]: row for row in conn.execute(_RUNS, bind).mappings()}
+    if not by_id:
+        return []
 
     param_map: dict[str, dict[str, str]] = defaultdict(dict)
-    for run_id, key, value in conn.execute(
-        sa.select(params.c.run_id, params.c.key, params.c.value).where(params.c.run_id.in_(wanted))
-    ):
+    for run_id, key, value in conn.execute(_PARAMS, bind):
         param_map[run_id][key] = value
     tag_map: dict[str, dict[str, str]] = defaultdict(dict)
-    for run_id, key, value in conn.execute(
-        sa.select(run_tags.c.run_id, run_tags.c.key, run_tags.c.value).where(run_tags.c.run_id.in_(wanted))
-    ):
+    for run_id, key, value in conn.execute(_TAGS, bind):
         tag_map[run_id][key] = value
     metric_map: dict[str, dict[str, float]] = defaultdict(dict)
-    for run_id, key, value in conn.execute(
-        sa.select(latest_metrics.c.run_id, latest_metrics.c.key, latest_metrics.c.value).where(
-            latest_metrics.c.run_id.in_(wanted)
-        )
-    ):
+    for run_id, key, value in conn.execute(_METRICS, bind):
         metric_map[run_id][key] = math.nan if value is None else float(value)
     input_map: dict[str, list[DatasetInput]] = defaultdict(list)
-    for run_id, name, version, role, content_hash in conn.execute(
-        sa.select(
-            run_inputs.c.run_id,
-            datasets.c.name,
-            dataset_versions.c.version,
-            run_inputs.c.role,
-            dataset_versions.c.content_hash,
-        )
-        .join(dataset_versions, dataset_versions.c.id == run_inputs.c.dataset_version_id)
-        .join(datasets, datasets.c.id == dataset_versions.c.dataset_id)
-        .where(run_inputs.c.run_id.in_(wanted))
-        .order_by(run_inputs.c.created_at)
-    ):
+    for run_id, name, version, role, content_hash in conn.execute(_INPUTS, bind):
         input_map[run_id].append(DatasetInput(name, version, role, content_hash))
 
     result = []
-    for run_id in wanted:
+    for run_id in ids:
         row = by_id.get(run_id)
         if row is None:
             continue

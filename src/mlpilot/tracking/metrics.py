@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import functools
+import itertools
 import math
 from collections.abc import Iterable, Sequence
 
@@ -12,34 +14,69 @@ from sqlalchemy.engine import Connection
 from mlpilot.errors import InactiveRun, InvalidInput, NotFound
 from mlpilot.store import Database
 from mlpilot.store.schema import latest_metrics, metrics, runs
-from mlpilot.tracking.limits import check_key
+from mlpilot.tracking.limits import MAX_KEY_LENGTH, check_key
 from mlpilot.tracking.records import Metric, RunStatus
 
-__all__ = ["Point", "get_metric_history", "make_point", "write_points"]
+__all__ = ["Point", "append_points", "get_metric_history", "make_point", "write_points"]
 
 # (run_id, key, value or None for NaN, step, timestamp ms): tuples, because the hot path builds
 # hundreds of thousands of them.
 Point = tuple[str, str, float | None, int, int]
 
-_INSERT = {
-    "sqlite": "INSERT INTO metrics (run_id, key, value, step, timestamp) VALUES (?, ?, ?, ?, ?)",
-    "postgresql": "INSERT INTO metrics (run_id, key, value, step, timestamp) VALUES (%s, %s, %s, %s, %s)",
-}
+_INSERT_PG = "INSERT INTO metrics (run_id, key, value, step, timestamp) VALUES (%s, %s, %s, %s, %s)"
+# SQLite pays per executed statement; a hundred rows per INSERT is about 40% faster than one.
+_SQLITE_ROWS_PER_INSERT = 100
 
 
-def make_point(run_id: str, key: str, value: object, step: int, timestamp: int) -> Point:
-    """Validate one point; NaN becomes None (stored as NULL), infinities stay."""
-    check_key(key, "metric")
+@functools.cache
+def _sqlite_insert(rows: int) -> str:
+    return "INSERT INTO metrics (run_id, key, value, step, timestamp) VALUES " + ",".join(["(?,?,?,?,?)"] * rows)
+
+
+def _insert_points(db: Database, conn: Connection, points: list[Point]) -> None:
+    if not db.is_sqlite:
+        conn.exec_driver_sql(_INSERT_PG, points)
+        return
+    size = _SQLITE_ROWS_PER_INSERT
+    full = len(points) - len(points) % size
+    if full:
+        groups = [tuple(itertools.chain.from_iterable(points[at : at + size])) for at in range(0, full, size)]
+        conn.exec_driver_sql(_sqlite_insert(size), groups)
+    if full < len(points):
+        tail = points[full:]
+        conn.exec_driver_sql(_sqlite_insert(len(tail)), tuple(itertools.chain.from_iterable(tail)))
+
+
+def make_point(run_id: str, key: str, value: object, step: object, timestamp: object) -> Point:
+    """Validate one point; NaN becomes None (stored as NULL), infinities stay.
+
+    The common case (str key, int step and timestamp, a float) takes no function calls beyond
+    ``float``: this runs once per logged point.
+    """
+    if type(key) is not str or not key or len(key) > MAX_KEY_LENGTH:
+        check_key(key, "metric")
     try:
         number = float(value)  # type: ignore[arg-type]
-    except (TypeError, ValueError) as exc:
-        raise InvalidInput(f"metric {key!r} must be a number, got {type(value).__name__}") from exc
-    if isinstance(step, bool) or not isinstance(step, int):
-        try:
-            step = int(step)
-        except (TypeError, ValueError) as exc:
-            raise InvalidInput(f"metric {key!r} step must be an integer, got {step!r}") from exc
-    return (run_id, key, None if math.isnan(number) else number, step, int(timestamp))
+    except (TypeError, ValueError):
+        raise InvalidInput(f"metric {key!r} must be a number, got {type(value).__name__}") from None
+    if type(step) is not int:
+        step = _as_int(key, step, "step")
+    if type(timestamp) is not int:
+        timestamp = _as_int(key, timestamp, "timestamp")
+    # NaN is the one float unequal to itself; cheaper than math.isnan on this hot path.
+    return (run_id, key, None if number != number else number, step, timestamp)  # noqa: PLR0124
+
+
+def _as_int(key: str, value: object, what: str) -> int:
+    if isinstance(value, bool):
+        raise InvalidInput(f"metric {key!r} {what} must be an integer, got a bool")
+    try:
+        converted: int = int(value)  # type: ignore[call-overload]
+    except (TypeError, ValueError):
+        raise InvalidInput(f"metric {key!r} {what} must be an integer, got {value!r}") from None
+    if converted != value:
+        raise InvalidInput(f"metric {key!r} {what} must be an integer, got {value!r}")
+    return converted
 
 
 def write_points(db: Database, points: Sequence[Point]) -> None:
@@ -53,11 +90,16 @@ def write_points(db: Database, points: Sequence[Point]) -> None:
     with db.write() as conn:
         refusal = _refusal(conn, {point[0] for point in points})
         accepted = list(points) if refusal is None else [p for p in points if p[0] not in refusal[0]]
-        if accepted:
-            conn.exec_driver_sql(_INSERT[db.dialect], accepted)  # type: ignore[arg-type]
-            _advance_latest(db, conn, _newest_per_key(accepted))
+        append_points(db, conn, accepted)
     if refusal is not None:
         raise refusal[1]
+
+
+def append_points(db: Database, conn: Connection, points: list[Point]) -> None:
+    """Insert points inside the caller's transaction; their runs are known to be running."""
+    if points:
+        _insert_points(db, conn, points)
+        _advance_latest(db, conn, _newest_per_key(points))
 
 
 def _refusal(conn: Connection, run_ids: set[str]) -> tuple[set[str], Exception] | None:
@@ -85,12 +127,12 @@ def _newest_per_key(points: Iterable[Point]) -> list[Point]:
     return list(newest.values())
 
 
-def _advance_latest(db: Database, conn: Connection, newest: list[Point]) -> None:
-    insert_fn = sqlite.insert if db.is_sqlite else postgresql.insert
-    rows = [{"run_id": p[0], "key": p[1], "value": p[2], "step": p[3], "timestamp": p[4]} for p in newest]
-    statement = insert_fn(latest_metrics)
+@functools.cache
+def _latest_upsert(dialect: str) -> sa.Insert:
+    """Built once per dialect: this statement runs on every metric write."""
+    statement = (sqlite.insert if dialect == "sqlite" else postgresql.insert)(latest_metrics)
     excluded = statement.excluded
-    statement = statement.on_conflict_do_update(
+    return statement.on_conflict_do_update(
         index_elements=["run_id", "key"],
         set_={"value": excluded.value, "step": excluded.step, "timestamp": excluded.timestamp},
         where=sa.or_(
@@ -98,7 +140,11 @@ def _advance_latest(db: Database, conn: Connection, newest: list[Point]) -> None
             sa.and_(excluded.step == latest_metrics.c.step, excluded.timestamp >= latest_metrics.c.timestamp),
         ),
     )
-    conn.execute(statement, rows)
+
+
+def _advance_latest(db: Database, conn: Connection, newest: list[Point]) -> None:
+    rows = [{"run_id": p[0], "key": p[1], "value": p[2], "step": p[3], "timestamp": p[4]} for p in newest]
+    conn.execute(_latest_upsert(db.dialect), rows)
 
 
 def get_metric_history(db: Database, run_id: str, key: str) -> list[Metric]:

@@ -11,7 +11,7 @@ from sqlalchemy.engine import Connection
 
 from mlpilot.errors import Conflict, InactiveRun, InvalidInput, NotFound
 from mlpilot.store import Database
-from mlpilot.store.schema import environments, params, run_tags, runs
+from mlpilot.store.schema import environments, experiments, params, run_tags, runs
 from mlpilot.tracking.clock import now_ms
 from mlpilot.tracking.environment import GitState, environment_hash
 from mlpilot.tracking.limits import MAX_PARAM_LENGTH, MAX_TAG_LENGTH, check_key, check_name, check_value
@@ -53,8 +53,9 @@ def create_run(
     parent_run_id: str | None = None,
 ) -> Run:
     run_name = check_name(name, "run") if name is not None else random_run_name()
-    clean_tags = _clean_tags(tags or {})
+    tags_clean = clean_tags(tags or {})
     run_id = uuid.uuid4().hex
+    start_time = now_ms()
     env_hash = environment_hash(origin.environment) if origin.environment is not None else None
     with db.write() as conn:
         if parent_run_id is not None:
@@ -67,7 +68,7 @@ def create_run(
                 experiment_id=experiment_id,
                 name=run_name,
                 status=RunStatus.RUNNING.value,
-                start_time=now_ms(),
+                start_time=start_time,
                 end_time=None,
                 parent_run_id=parent_run_id,
                 user=origin.user,
@@ -78,9 +79,28 @@ def create_run(
                 environment_hash=env_hash,
             )
         )
-        if clean_tags:
-            conn.execute(run_tags.insert(), [{"run_id": run_id, "key": k, "value": v} for k, v in clean_tags.items()])
-        return load_runs(conn, [run_id])[0]
+        if tags_clean:
+            conn.execute(run_tags.insert(), [{"run_id": run_id, "key": k, "value": v} for k, v in tags_clean.items()])
+        experiment_name = conn.execute(
+            sa.select(experiments.c.name).where(experiments.c.id == experiment_id)
+        ).scalar_one()
+    return Run(
+        id=run_id,
+        experiment_id=experiment_id,
+        experiment_name=experiment_name,
+        name=run_name,
+        status=RunStatus.RUNNING,
+        start_time=start_time,
+        end_time=None,
+        user=origin.user,
+        parent_run_id=parent_run_id,
+        entry_point=origin.entry_point,
+        git_commit=origin.git.commit,
+        git_dirty=origin.git.dirty,
+        git_diff_hash=origin.git.diff_hash,
+        environment_hash=env_hash,
+        tags=tags_clean,
+    )
 
 
 def get_run(db: Database, run_id: str) -> Run:
@@ -100,10 +120,11 @@ def get_environment(db: Database, run_id: str) -> dict[str, object] | None:
         ).first()
     if row is None:
         raise NotFound(f"run {run_id!r} does not exist", hint="List runs with `mlpilot runs list`.")
-    return row[0]
+    content: dict[str, object] | None = row[0]
+    return content
 
 
-def end_run(db: Database, run_id: str, status: RunStatus | str = RunStatus.FINISHED) -> Run:
+def end_run(db: Database, run_id: str, status: RunStatus | str = RunStatus.FINISHED) -> None:
     final = _parse_status(status)
     if not final.is_terminal:
         raise InvalidInput("a run can only be ended as FINISHED, FAILED or KILLED")
@@ -112,7 +133,6 @@ def end_run(db: Database, run_id: str, status: RunStatus | str = RunStatus.FINIS
         if current.is_terminal:
             raise InactiveRun(f"run {run_id} already ended as {current.value}")
         conn.execute(runs.update().where(runs.c.id == run_id).values(status=final.value, end_time=now_ms()))
-        return load_runs(conn, [run_id])[0]
 
 
 def require_running(conn: Connection, run_id: str) -> None:
@@ -123,45 +143,57 @@ def require_running(conn: Connection, run_id: str) -> None:
 
 def log_params(db: Database, run_id: str, values: Mapping[str, object]) -> None:
     """Params are write-once: logging the same value again is fine, a different one is an error."""
-    clean = {
-        check_key(key, "param"): check_value(key, value, "param", MAX_PARAM_LENGTH) for key, value in values.items()
-    }
+    clean = clean_params(values)
     if not clean:
         return
     with db.write() as conn:
         require_running(conn, run_id)
-        existing = dict(
-            conn.execute(
-                sa.select(params.c.key, params.c.value).where(params.c.run_id == run_id, params.c.key.in_(list(clean)))
-            ).all()
+        write_params(conn, run_id, clean)
+
+
+def clean_params(values: Mapping[str, object]) -> dict[str, str]:
+    return {
+        check_key(key, "param"): check_value(key, value, "param", MAX_PARAM_LENGTH) for key, value in values.items()
+    }
+
+
+def write_params(conn: Connection, run_id: str, clean: dict[str, str]) -> None:
+    """Insert validated params inside the caller's transaction (the run is known to be running)."""
+    existing = dict(
+        conn.execute(
+            sa.select(params.c.key, params.c.value).where(params.c.run_id == run_id, params.c.key.in_(list(clean)))
+        ).all()
+    )
+    changed = sorted(key for key, value in clean.items() if key in existing and existing[key] != value)
+    if changed:
+        key = changed[0]
+        raise Conflict(
+            f"param {key!r} of run {run_id} is already {existing[key]!r}; cannot change it to {clean[key]!r}",
+            hint="Params are write-once; log the new value under another key or start a new run.",
         )
-        changed = sorted(key for key, value in clean.items() if key in existing and existing[key] != value)
-        if changed:
-            key = changed[0]
-            raise Conflict(
-                f"param {key!r} of run {run_id} is already {existing[key]!r}; cannot change it to {clean[key]!r}",
-                hint="Params are write-once; log the new value under another key or start a new run.",
-            )
-        new = [{"run_id": run_id, "key": k, "value": v} for k, v in clean.items() if k not in existing]
-        if new:
-            conn.execute(params.insert(), new)
+    new = [{"run_id": run_id, "key": k, "value": v} for k, v in clean.items() if k not in existing]
+    if new:
+        conn.execute(params.insert(), new)
 
 
 def set_tags(db: Database, run_id: str, values: Mapping[str, object]) -> None:
     """Tags, unlike params, may be overwritten."""
-    clean = _clean_tags(values)
+    clean = clean_tags(values)
     if not clean:
         return
-    rows = [{"run_id": run_id, "key": k, "value": v} for k, v in clean.items()]
     with db.write() as conn:
         require_running(conn, run_id)
-        insert = _dialect_insert(db)(run_tags).values(rows)
-        conn.execute(
-            insert.on_conflict_do_update(index_elements=["run_id", "key"], set_={"value": insert.excluded.value})
-        )
+        write_tags(db, conn, run_id, clean)
 
 
-def _clean_tags(values: Mapping[str, object]) -> dict[str, str]:
+def write_tags(db: Database, conn: Connection, run_id: str, clean: dict[str, str]) -> None:
+    """Upsert validated tags inside the caller's transaction."""
+    rows = [{"run_id": run_id, "key": k, "value": v} for k, v in clean.items()]
+    insert = _dialect_insert(db)(run_tags).values(rows)
+    conn.execute(insert.on_conflict_do_update(index_elements=["run_id", "key"], set_={"value": insert.excluded.value}))
+
+
+def clean_tags(values: Mapping[str, object]) -> dict[str, str]:
     return {check_key(key, "tag"): check_value(key, value, "tag", MAX_TAG_LENGTH) for key, value in values.items()}
 
 

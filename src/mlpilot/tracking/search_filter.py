@@ -310,8 +310,8 @@ def _compare(field: Field, op: str, value: object) -> ColumnElement[bool]:
         text = _as_strings(field, op, value)
         return sa.exists().where(table.c.run_id == runs.c.id, table.c.key == field.key, apply(table.c.value, text))
     if field.kind == "datasets":
-        column = _DATASET_FIELDS.get(field.key.lower())
-        if column is None:
+        dataset_column = _DATASET_FIELDS.get(field.key.lower())
+        if dataset_column is None:
             raise InvalidInput(
                 f"unknown dataset field {field.key!r}", hint="Use datasets.name, datasets.role or datasets.digest."
             )
@@ -319,7 +319,7 @@ def _compare(field: Field, op: str, value: object) -> ColumnElement[bool]:
             run_inputs.c.run_id == runs.c.id,
             dataset_versions.c.id == run_inputs.c.dataset_version_id,
             datasets.c.id == dataset_versions.c.dataset_id,
-            apply(column, _as_strings(field, op, value)),
+            apply(dataset_column, _as_strings(field, op, value)),
         )
     column, kind = _attribute(field)
     converted = _as_numbers(field, op, value) if kind == "number" else _as_strings(field, op, value)

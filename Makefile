@@ -1,0 +1,47 @@
+# The two commands a fresh machine needs: `make demo` and `make test`.
+PYTHON ?= python3
+VENV ?= .venv
+PY := $(VENV)/bin/python
+BIN := $(VENV)/bin
+DEMO_HOME ?= .mlpilot
+
+.PHONY: demo test lint typecheck bench install install-dev clean
+
+$(VENV)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e .
+	touch $@
+
+$(VENV)/.installed-dev: $(VENV)/.installed
+	$(PY) -m pip install --quiet -e ".[dev]"
+	touch $@
+
+install: $(VENV)/.installed
+
+install-dev: $(VENV)/.installed-dev
+
+demo: install
+	MLPILOT_HOME=$(DEMO_HOME) $(BIN)/mlpilot run examples/churn -e churn -P model=logreg -P C=0.5
+	MLPILOT_HOME=$(DEMO_HOME) $(BIN)/mlpilot run examples/churn -e churn -P model=forest
+	MLPILOT_HOME=$(DEMO_HOME) $(BIN)/mlpilot run examples/churn -e churn -P model=boosting
+	MLPILOT_HOME=$(DEMO_HOME) $(BIN)/mlpilot runs list -e churn -o "metrics.roc_auc DESC" -n 5
+	MLPILOT_HOME=$(DEMO_HOME) $(BIN)/mlpilot datasets list
+
+lint: install-dev
+	$(BIN)/ruff check src tests bench examples
+	$(BIN)/ruff format --check src tests bench examples
+	$(BIN)/lint-imports
+
+typecheck: install-dev
+	$(BIN)/mypy
+
+test: lint typecheck
+	$(BIN)/pytest
+
+bench: install-dev
+	bash bench/setup_peers.sh
+	$(PY) bench/tracking.py
+
+clean:
+	rm -rf $(VENV) .mlpilot .pytest_cache .mypy_cache .ruff_cache
