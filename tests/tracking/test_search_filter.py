@@ -9,7 +9,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from mlpilot.errors import InvalidInput
-from mlpilot.tracking.search_filter import parse_field, parse_filter
+from mlpilot.tracking.search_filter import filter_condition, parse_field
 
 PIECES = st.sampled_from([*"abcmpstrx.=<>!()'\"` ,0123456789-_", " and ", " or ", " not ", " in ", "metrics."])
 FILTERS = st.lists(PIECES, max_size=25).map("".join)
@@ -19,7 +19,7 @@ FILTERS = st.lists(PIECES, max_size=25).map("".join)
 @given(FILTERS)
 def test_any_text_parses_or_raises_invalid_input(text: str) -> None:
     try:
-        condition = parse_filter(text)
+        condition = filter_condition(text)
     except InvalidInput as exc:
         assert exc.message
         return
@@ -37,11 +37,11 @@ def test_any_order_field_parses_or_raises_invalid_input(text: str) -> None:
 
 
 def test_empty_filter_is_no_condition() -> None:
-    assert parse_filter(None) is None
-    assert parse_filter("   ") is None
+    assert filter_condition(None) is None
+    assert filter_condition("   ") is None
 
 
 def test_dotted_keys_are_joined() -> None:
-    condition = parse_filter("metrics.val.acc > 1")
+    condition = filter_condition("metrics.val.acc > 1")
     assert condition is not None
     assert "val.acc" in str(condition.compile(compile_kwargs={"literal_binds": True}))

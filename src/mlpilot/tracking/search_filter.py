@@ -26,7 +26,16 @@ from sqlalchemy.sql.elements import ColumnElement
 from mlpilot.errors import InvalidInput
 from mlpilot.store.schema import dataset_versions, datasets, latest_metrics, params, run_inputs, run_tags, runs
 
-__all__ = ["ATTRIBUTES", "Field", "parse_field", "parse_filter"]
+__all__ = [
+    "ATTRIBUTES",
+    "KEYED_TABLES",
+    "Condition",
+    "Field",
+    "KeyedComparison",
+    "filter_condition",
+    "parse_field",
+    "parse_filter",
+]
 
 _TOKEN = re.compile(
     r"""\s*(?:
@@ -72,6 +81,7 @@ ATTRIBUTES: dict[str, tuple[sa.ColumnElement[Any], str]] = {
     "entry_point": (runs.c.entry_point, "string"),
     "git_commit": (runs.c.git_commit, "string"),
 }
+KEYED_TABLES: dict[str, sa.Table] = {"metrics": latest_metrics, "params": params, "tags": run_tags}
 _DATASET_FIELDS = {"name": datasets.c.name, "role": run_inputs.c.role, "digest": dataset_versions.c.content_hash}
 
 _HINT = (
@@ -95,6 +105,36 @@ class _Number(float):
 class Field:
     kind: str  # metrics | params | tags | attributes | datasets
     key: str
+
+
+@dataclass(frozen=True, slots=True)
+class KeyedComparison:
+    """``metrics|params|tags.KEY op value``: true for runs that have KEY with a matching value."""
+
+    field: Field
+    op: str
+    value: object
+
+    def on(self, column: sa.ColumnElement[Any]) -> ColumnElement[bool]:
+        """The comparison applied to a value column of this field's table (for a join)."""
+        if self.field.kind == "metrics":
+            return _SQL_OPS[self.op](column, _as_numbers(self.field, self.op, self.value))
+        return _SQL_OPS[self.op](column, _as_strings(self.field, self.op, self.value))
+
+    def exists(self) -> ColumnElement[bool]:
+        table = KEYED_TABLES[self.field.kind]
+        return sa.exists().where(table.c.run_id == runs.c.id, table.c.key == self.field.key, self.on(table.c.value))
+
+
+Condition = ColumnElement[bool] | KeyedComparison
+
+
+def _sql(condition: Condition) -> ColumnElement[bool]:
+    return condition.exists() if isinstance(condition, KeyedComparison) else condition
+
+
+def _all(conditions: list[Condition]) -> ColumnElement[bool]:
+    return _sql(conditions[0]) if len(conditions) == 1 else sa.and_(*(_sql(c) for c in conditions))
 
 
 @dataclass(frozen=True, slots=True)
@@ -153,30 +193,37 @@ class _Parser:
         if token.text.lower() != text:
             raise InvalidInput(f"expected {text!r} at position {token.position}, found {token.text!r}", hint=_HINT)
 
-    def parse(self) -> ColumnElement[bool]:
-        expression = self.or_expr()
+    def conjuncts(self) -> list[Condition]:
+        """The top-level ``and`` terms, so search can turn keyed comparisons into index joins."""
+        terms = self.and_terms()
+        if self.word() == "or":
+            parts = [_all(terms)]
+            while self.word() == "or":
+                self.take()
+                parts.append(_all(self.and_terms()))
+            terms = [sa.or_(*parts)]
         leftover = self.peek()
         if leftover is not None:
             raise InvalidInput(
                 f"unexpected {leftover.text!r} at position {leftover.position} in the filter", hint=_HINT
             )
-        return expression
+        return terms
 
     def or_expr(self) -> ColumnElement[bool]:
-        parts = [self.and_expr()]
+        parts = [_all(self.and_terms())]
         while self.word() == "or":
             self.take()
-            parts.append(self.and_expr())
+            parts.append(_all(self.and_terms()))
         return parts[0] if len(parts) == 1 else sa.or_(*parts)
 
-    def and_expr(self) -> ColumnElement[bool]:
+    def and_terms(self) -> list[Condition]:
         parts = [self.term()]
         while self.word() == "and":
             self.take()
             parts.append(self.term())
-        return parts[0] if len(parts) == 1 else sa.and_(*parts)
+        return parts
 
-    def term(self) -> ColumnElement[bool]:
+    def term(self) -> Condition:
         token = self.peek()
         if token is not None and token.text == "(":
             self.take()
@@ -185,7 +232,7 @@ class _Parser:
             return inner
         if self.word() == "not" and self.word(1) not in ("in", "like", "ilike"):
             self.take()
-            return sa.not_(self.term())
+            return sa.not_(_sql(self.term()))
         return self.comparison()
 
     def field(self) -> Field:
@@ -219,7 +266,7 @@ class _Parser:
             hint="Quote text values: params.model = 'rf'.",
         )
 
-    def comparison(self) -> ColumnElement[bool]:
+    def comparison(self) -> Condition:
         field = self.field()
         word = self.word()
         if word == "is":
@@ -296,19 +343,12 @@ def _as_strings(field: Field, op: str, value: object) -> object:
     return [text(item) for item in value] if isinstance(value, list) else text(value)
 
 
-def _compare(field: Field, op: str, value: object) -> ColumnElement[bool]:
+def _compare(field: Field, op: str, value: object) -> Condition:
+    if field.kind in KEYED_TABLES:
+        comparison = KeyedComparison(field, op, value)
+        comparison.on(KEYED_TABLES[field.kind].c.value)  # type-check the value now, not at search time
+        return comparison
     apply = _SQL_OPS[op]
-    if field.kind == "metrics":
-        number = _as_numbers(field, op, value)
-        return sa.exists().where(
-            latest_metrics.c.run_id == runs.c.id,
-            latest_metrics.c.key == field.key,
-            apply(latest_metrics.c.value, number),
-        )
-    if field.kind in ("params", "tags"):
-        table = params if field.kind == "params" else run_tags
-        text = _as_strings(field, op, value)
-        return sa.exists().where(table.c.run_id == runs.c.id, table.c.key == field.key, apply(table.c.value, text))
     if field.kind == "datasets":
         dataset_column = _DATASET_FIELDS.get(field.key.lower())
         if dataset_column is None:
@@ -342,18 +382,25 @@ def _null_check(field: Field, negate: bool) -> ColumnElement[bool]:
     if field.kind == "attributes":
         column, _kind = _attribute(field)
         return column.is_not(None) if negate else column.is_(None)
-    table = {"metrics": latest_metrics, "params": params, "tags": run_tags}.get(field.kind)
+    table = KEYED_TABLES.get(field.kind)
     if table is None:
         raise InvalidInput("'is null' applies to metrics, params, tags and attributes", hint=_HINT)
     present = sa.exists().where(table.c.run_id == runs.c.id, table.c.key == field.key)
     return present if negate else sa.not_(present)
 
 
-def parse_filter(text: str | None) -> ColumnElement[bool] | None:
-    """The SQL condition on ``runs`` for a filter string; None for an empty filter."""
+def parse_filter(text: str | None) -> list[Condition]:
+    """The filter's top-level ``and`` terms (empty for no filter). Each is a SQL condition on
+    ``runs`` or a KeyedComparison the caller may join on instead of testing with EXISTS."""
     if text is None or not text.strip():
-        return None
-    return _Parser(text).parse()
+        return []
+    return _Parser(text).conjuncts()
+
+
+def filter_condition(text: str | None) -> ColumnElement[bool] | None:
+    """The whole filter as one SQL condition on ``runs``; None for no filter."""
+    parts = parse_filter(text)
+    return _all(parts) if parts else None
 
 
 def parse_field(text: str) -> Field:
