@@ -10,11 +10,7 @@ from mlpilot import errors
 
 
 def all_errors() -> list[type[errors.MlpilotError]]:
-    return [
-        item
-        for _, item in inspect.getmembers(errors, inspect.isclass)
-        if issubclass(item, errors.MlpilotError)
-    ]
+    return [item for _, item in inspect.getmembers(errors, inspect.isclass) if issubclass(item, errors.MlpilotError)]
 
 
 @pytest.mark.parametrize("error", all_errors(), ids=lambda e: e.__name__)

@@ -10,6 +10,7 @@ from collections.abc import Iterable, Sequence
 from typing import Any
 
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 __all__ = ["console", "err_console", "format_ms", "format_value", "print_json", "print_table"]
@@ -64,7 +65,7 @@ def print_table(title: str | None, columns: Sequence[str], rows: Iterable[Sequen
         table.add_column(column, overflow="fold")
     count = 0
     for row in rows:
-        table.add_row(*(format_value(cell) for cell in row))
+        table.add_row(*(escape(format_value(cell)) for cell in row))
         count += 1
     if count == 0:
         console.print(f"[dim]{title or 'nothing'}: none yet[/dim]")

@@ -16,7 +16,6 @@ from typing import Any
 
 import yaml
 
-from mlpilot import data as data_service
 from mlpilot.artifacts import Blob, ContentStore, open_backend
 from mlpilot.client.active_run import ActiveRun
 from mlpilot.client.buffer import MetricBuffer
@@ -294,34 +293,50 @@ class Client:
         return target / leaf
 
     # datasets ------------------------------------------------------------------------------------
+    # The dataset service is imported inside each method: it loads pandas and pyarrow, which a
+    # client that only tracks runs (and the CLI at start-up) should not pay for.
 
     def log_dataset(self, run_id: str, data: object, name: str, role: str = "input") -> DatasetVersion:
         """Version ``data`` (same content, same version) and record that the run read it as ``role``."""
+        from mlpilot.data import versions as datasets
+
         self._require_running(run_id)
-        version = data_service.log_dataset(self.db, self.content, data, name)
-        data_service.link_to_run(self.db, run_id, version.id, role)
+        version = datasets.log_dataset(self.db, self.content, data, name)
+        datasets.link_to_run(self.db, run_id, version.id, role)
         return version
 
     def register_dataset(self, data: object, name: str) -> DatasetVersion:
         """Version ``data`` without a run."""
-        return data_service.log_dataset(self.db, self.content, data, name)
+        from mlpilot.data import versions as datasets
+
+        return datasets.log_dataset(self.db, self.content, data, name)
 
     def list_datasets(self) -> list[DatasetSummary]:
-        return data_service.list_datasets(self.db)
+        from mlpilot.data import versions as datasets
+
+        return datasets.list_datasets(self.db)
 
     def list_dataset_versions(self, name: str) -> list[DatasetVersion]:
-        return data_service.list_versions(self.db, name)
+        from mlpilot.data import versions as datasets
+
+        return datasets.list_versions(self.db, name)
 
     def get_dataset(self, name: str, version: int | None = None) -> DatasetVersion:
-        return data_service.get_version(self.db, name, version)
+        from mlpilot.data import versions as datasets
+
+        return datasets.get_version(self.db, name, version)
 
     def load_dataset(self, name: str, version: int | None = None) -> Any:
         """The stored frame of a dataset version as a pandas DataFrame."""
-        return data_service.load_frame(self.content, self.get_dataset(name, version))
+        from mlpilot.data import versions as datasets
+
+        return datasets.load_frame(self.content, self.get_dataset(name, version))
 
     def diff_datasets(self, a: str, b: str) -> DatasetDiff:
         """Schema and profile changes between two versions, given as ``name:version`` references."""
-        return data_service.diff_versions(self.db, a, b)
+        from mlpilot.data import versions as datasets
+
+        return datasets.diff_versions(self.db, a, b)
 
     # internals -----------------------------------------------------------------------------------
 
