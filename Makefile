@@ -22,10 +22,10 @@ install: $(VENV)/.installed
 install-dev: $(VENV)/.installed-dev
 
 demo: install
-	MLPILOT_HOME=$(DEMO_HOME) $(BIN)/mlpilot run examples/churn -e churn -P model=logreg -P C=0.5
-	MLPILOT_HOME=$(DEMO_HOME) $(BIN)/mlpilot run examples/churn -e churn -P model=forest
-	MLPILOT_HOME=$(DEMO_HOME) $(BIN)/mlpilot run examples/churn -e churn -P model=boosting
-	MLPILOT_HOME=$(DEMO_HOME) $(BIN)/mlpilot runs list -e churn -o "metrics.roc_auc DESC" -n 5
+	MLPILOT_HOME=$(DEMO_HOME) $(BIN)/mlpilot run examples/classifier -e classifier -P model=logreg -P C=0.5
+	MLPILOT_HOME=$(DEMO_HOME) $(BIN)/mlpilot run examples/classifier -e classifier -P model=forest
+	MLPILOT_HOME=$(DEMO_HOME) $(BIN)/mlpilot run examples/classifier -e classifier -P model=boosting
+	MLPILOT_HOME=$(DEMO_HOME) $(BIN)/mlpilot runs list -e classifier -o "metrics.roc_auc DESC" -n 5
 	MLPILOT_HOME=$(DEMO_HOME) $(BIN)/mlpilot datasets list
 
 lint: install-dev

@@ -134,3 +134,20 @@ def test_the_mlpilot_command_has_datasets(mlpilot_cli: CliRunner, tmp_path: Path
     assert missing.code == 3
     assert "does not exist" in missing.err
     assert "Traceback" not in missing.err
+
+
+def test_show_lists_the_runs_that_read_the_version(invoke: Invoke, tmp_path: Path) -> None:
+    import mlpilot
+
+    home = tmp_path / "home"
+    frame = pd.DataFrame({"x": [1, 2, 3]})
+    with mlpilot.connect(f"sqlite:///{home / 'mlpilot.db'}", artifact_uri=str(home / "artifacts")) as client:
+        with client.start_run("data") as train:
+            train.log_dataset(frame, name="events", role="train")
+        with client.start_run("data") as evaluate:
+            evaluate.log_dataset(frame, name="events", role="test")
+    shown = json.loads(invoke("show", "events", "--json").stdout)
+    assert sorted((r["run_id"], r["role"]) for r in shown["runs"]) == sorted(
+        [(train.id, "train"), (evaluate.id, "test")]
+    )
+    assert "Read by runs" in invoke("show", "events").stdout

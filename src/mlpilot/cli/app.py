@@ -7,8 +7,9 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from rich.markup import escape
 
-from mlpilot.cli import db, experiments, project, runs
+from mlpilot.cli import datasets, db, experiments, project, runs
 from mlpilot.cli.context import CliState
 from mlpilot.cli.render import err_console
 from mlpilot.config import load_settings
@@ -23,6 +24,7 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
     add_completion=False,
 )
+app.add_typer(datasets.app, name="datasets")
 app.add_typer(db.app, name="db")
 app.add_typer(experiments.app, name="experiments")
 app.add_typer(runs.app, name="runs")
@@ -52,9 +54,9 @@ def main(argv: list[str] | None = None) -> None:
     try:
         result = app(args=argv, prog_name="mlpilot", standalone_mode=False)
     except MlpilotError as exc:
-        err_console.print(f"[red]error:[/red] {exc.message}", soft_wrap=True)
+        err_console.print(f"[red]error:[/red] {escape(exc.message)}", soft_wrap=True)
         if exc.hint:
-            err_console.print(f"[dim]hint: {exc.hint}[/dim]", soft_wrap=True)
+            err_console.print(f"[dim]hint: {escape(exc.hint)}[/dim]", soft_wrap=True)
         sys.exit(exc.exit_code)
     except typer.Abort:
         err_console.print("aborted")

@@ -59,12 +59,15 @@ def show(
 ) -> None:
     """One version's schema and profile."""
     name, number = parse_ref(ref)
-    version = get_client(ctx).get_dataset(name, number)
+    client = get_client(ctx)
+    version = client.get_dataset(name, number)
+    used_by = client.dataset_runs(name, version.version)
     if as_json:
-        print_json(version.to_dict())
+        print_json({**version.to_dict(), "runs": [{"run_id": run_id, "role": role} for run_id, role in used_by]})
         return
     _print_overview(version)
     _print_profile(version)
+    print_table("Read by runs", ["run", "role"], used_by)
 
 
 def _print_overview(version: DatasetVersion) -> None:

@@ -326,6 +326,12 @@ class Client:
 
         return datasets.get_version(self.db, name, version)
 
+    def dataset_runs(self, name: str, version: int | None = None) -> list[tuple[str, str]]:
+        """(run id, role) of every run that read this dataset version (latest when None)."""
+        from mlpilot.data import versions as datasets
+
+        return datasets.runs_using(self.db, self.get_dataset(name, version).id)
+
     def load_dataset(self, name: str, version: int | None = None) -> Any:
         """The stored frame of a dataset version as a pandas DataFrame."""
         from mlpilot.data import versions as datasets
