@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import math
+import os
 import sys
 from collections.abc import Iterable, Sequence
 from typing import Any
@@ -15,7 +16,9 @@ from rich.table import Table
 
 __all__ = ["console", "err_console", "format_ms", "format_value", "print_json", "print_table"]
 
-console = Console(highlight=False, soft_wrap=False)
+# Piped or captured output has no terminal width; Rich would assume 80 columns and fold run ids.
+_WIDTH = None if sys.stdout.isatty() or os.environ.get("COLUMNS") else 160
+console = Console(highlight=False, soft_wrap=False, width=_WIDTH)
 err_console = Console(stderr=True, highlight=False)
 
 
@@ -60,14 +63,22 @@ def format_value(value: Any) -> str:
 
 
 def print_table(title: str | None, columns: Sequence[str], rows: Iterable[Sequence[Any]]) -> None:
+    cells = [[format_value(cell) for cell in row] for row in rows]
+    first_width = max([len(columns[0]), *(len(row[0]) for row in cells)]) if columns else 0
     table = Table(title=title, title_justify="left", show_lines=False)
-    for column in columns:
-        table.add_column(column, overflow="fold")
-    count = 0
-    for row in rows:
-        table.add_row(*(escape(format_value(cell)) for cell in row))
-        count += 1
-    if count == 0:
+    last = len(columns) - 1
+    for position, column in enumerate(columns):
+        # Rows stay one line each and the first column (an id) is never cut, so it can be copied;
+        # only the last column may fold long text.
+        if position == last:
+            table.add_column(column, overflow="fold", min_width=max(len(column), 12))
+        elif position == 0:
+            table.add_column(column, no_wrap=True, min_width=first_width)
+        else:
+            table.add_column(column, no_wrap=True, overflow="ellipsis")
+    for row in cells:
+        table.add_row(*(escape(cell) for cell in row))
+    if not cells:
         console.print(f"[dim]{title or 'nothing'}: none yet[/dim]")
         return
     console.print(table)

@@ -40,15 +40,21 @@ def list_(
     if as_json:
         print_json({"runs": [run.to_dict() for run in page], "next_page_token": page.next_page_token})
         return
-    metric_keys = sorted({key for run in page for key in run.metrics})[:6]
+    # Metrics named in --order-by first, then the rest alphabetically, at most five columns.
+    ordered = [clause.split()[0].removeprefix("metrics.") for clause in order_by or [] if clause.startswith("metrics.")]
+    present = {key for run in page for key in run.metrics}
+    metric_keys = [key for key in ordered if key in present]
+    metric_keys += sorted(present - set(metric_keys))
+    metric_keys = metric_keys[:4]
+    several = len({run.experiment_id for run in page}) > 1
     print_table(
         "Runs",
-        ["id", "name", "experiment", "status", "started", "duration", *metric_keys],
+        ["id", "name", *(["experiment"] if several else []), "status", "started", "duration", *metric_keys],
         (
             [
                 run.id,
                 run.name,
-                run.experiment_name,
+                *([run.experiment_name] if several else []),
                 run.status.value,
                 format_ms(run.start_time),
                 _duration(run),
