@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import os
+import signal
+import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -80,3 +84,37 @@ def test_attach_from_environment(default_store: str, tmp_path: Path, monkeypatch
         mlpilot.log_param("from_env", True)
     assert run.id == created.id
     assert mlpilot.get_run(created.id).params == {"from_env": "True"}
+
+
+SIGTERMED = """
+import sys, time, mlpilot
+mlpilot.set_tracking_uri(sys.argv[1], artifact_uri=sys.argv[2])
+with mlpilot.start_run(experiment="term") as run:
+    print(run.id, flush=True)
+    step = 0
+    while True:
+        mlpilot.log_metric("x", step, step=step)
+        if step == 1000:
+            print("ready", flush=True)
+        step += 1
+        time.sleep(0.0001)
+"""
+
+
+def test_sigterm_flushes_buffered_metrics_and_ends_the_run_killed(tmp_path: Path) -> None:
+    uri = f"sqlite:///{tmp_path / 'term.db'}"
+    script = tmp_path / "term.py"
+    script.write_text(SIGTERMED)
+    env = {key: value for key, value in os.environ.items() if not key.startswith("MLPILOT_")}
+    env["MLPILOT_METRIC_FLUSH_INTERVAL"] = "60"  # nothing reaches the store unless the exit path flushes
+    with subprocess.Popen(
+        [sys.executable, str(script), uri, str(tmp_path / "art")], stdout=subprocess.PIPE, text=True, env=env
+    ) as process:
+        assert process.stdout is not None
+        run_id = process.stdout.readline().strip()
+        assert process.stdout.readline().strip() == "ready"
+        process.send_signal(signal.SIGTERM)
+        assert process.wait(timeout=60) == 128 + signal.SIGTERM
+    with mlpilot.connect(uri, artifact_uri=str(tmp_path / "art")) as client:
+        assert client.get_run(run_id).status is RunStatus.KILLED
+        assert len(client.get_metric_history(run_id, "x")) > 1000

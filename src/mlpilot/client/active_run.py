@@ -14,7 +14,12 @@ if TYPE_CHECKING:
     from mlpilot.data import DatasetVersion
     from mlpilot.tracking.artifacts import ArtifactEntry
 
-__all__ = ["ActiveRun"]
+__all__ = ["ActiveRun", "Terminated"]
+
+
+class Terminated(SystemExit):
+    """Raised in the main thread on SIGTERM (see mlpilot.client.fluent), so ``with`` blocks and
+    exit hooks still run: buffered metrics are flushed and the run ends KILLED."""
 
 
 class ActiveRun:
@@ -98,7 +103,7 @@ class ActiveRun:
     ) -> None:
         if exc_type is None:
             self.end(RunStatus.FINISHED)
-        elif issubclass(exc_type, KeyboardInterrupt):
+        elif issubclass(exc_type, KeyboardInterrupt | Terminated):
             self.end(RunStatus.KILLED)
         else:
             self.end(RunStatus.FAILED)

@@ -8,6 +8,7 @@ know their parent.
 from __future__ import annotations
 
 import contextlib
+import signal
 import sys
 import threading
 from collections.abc import Mapping
@@ -15,7 +16,7 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any
 
-from mlpilot.client.active_run import ActiveRun
+from mlpilot.client.active_run import ActiveRun, Terminated
 from mlpilot.client.local import Client
 from mlpilot.config import load_settings
 from mlpilot.data import DatasetVersion
@@ -49,6 +50,7 @@ _lock = threading.Lock()
 _default: Client | None = None
 _local = threading.local()
 _hook_installed = False
+_terminated = False
 
 
 def connect(uri: str | None = None, *, artifact_uri: str | None = None) -> Client:
@@ -210,13 +212,19 @@ def search_runs(
 
 
 def _install_exit_hooks() -> None:
-    """Runs left open when the interpreter dies of an exception end FAILED (KILLED on Ctrl-C);
-    runs still open at a normal exit end FINISHED."""
+    """Runs left open when the interpreter dies of an exception end FAILED (KILLED on Ctrl-C or
+    SIGTERM); runs still open at a normal exit end FINISHED.
+
+    SIGTERM's default action kills the process without running exit hooks, losing the metrics
+    still buffered; when nobody else handles it, it becomes a ``Terminated`` exit instead.
+    """
     global _hook_installed
     if _hook_installed:
         return
     _hook_installed = True
     previous = sys.excepthook
+    if threading.current_thread() is threading.main_thread() and signal.getsignal(signal.SIGTERM) == signal.SIG_DFL:
+        signal.signal(signal.SIGTERM, _on_sigterm)
 
     def hook(exc_type: type[BaseException], exc: BaseException, tb: TracebackType | None) -> None:
         status = RunStatus.KILLED if issubclass(exc_type, KeyboardInterrupt) else RunStatus.FAILED
@@ -226,7 +234,13 @@ def _install_exit_hooks() -> None:
     sys.excepthook = hook
     import atexit
 
-    atexit.register(_end_all, RunStatus.FINISHED)
+    atexit.register(lambda: _end_all(RunStatus.KILLED if _terminated else RunStatus.FINISHED))
+
+
+def _on_sigterm(signum: int, _frame: object) -> None:
+    global _terminated
+    _terminated = True
+    raise Terminated(128 + signum)
 
 
 def _end_all(status: RunStatus) -> None:
