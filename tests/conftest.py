@@ -16,6 +16,7 @@ import time
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -139,3 +140,14 @@ def isolated_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     work.mkdir()
     monkeypatch.chdir(work)
     return work
+
+
+@pytest.fixture
+def client(store_uri: str, tmp_path: Path, isolated_env: Path) -> Iterator[Any]:
+    """A client on a fresh store (SQLite and PostgreSQL), artifacts and home in tmp_path."""
+    from mlpilot.client import Client
+    from mlpilot.config import load_settings
+
+    opened = Client(store_uri, str(tmp_path / "artifacts"), settings=load_settings(home=tmp_path / "home"))
+    yield opened
+    opened.close()

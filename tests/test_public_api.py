@@ -13,5 +13,17 @@ def test_all_is_sorted_and_resolvable() -> None:
 
 def test_every_public_name_is_exported() -> None:
     public = {name for name in vars(mlpilot) if not name.startswith("_")}
-    submodules = {"cli", "client", "config", "data", "errors", "store", "tracking", "artifacts", "projects"}
+    submodules = {
+        "cli",
+        "client",
+        "config",
+        "data",
+        "errors",
+        "store",
+        "tracking",
+        "artifacts",
+        "projects",
+        "models",
+        "registry",
+    }
     assert public - submodules == set(mlpilot.__all__) - {"__version__"}

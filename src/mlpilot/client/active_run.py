@@ -11,6 +11,7 @@ from mlpilot.tracking.records import Run, RunStatus
 
 if TYPE_CHECKING:
     from mlpilot.client.local import Client
+    from mlpilot.client.models import LoggedModel
     from mlpilot.data import DatasetVersion
     from mlpilot.tracking.artifacts import ArtifactEntry
 
@@ -81,6 +82,12 @@ class ActiveRun:
 
     def log_dataset(self, data: object, name: str, role: str = "input") -> DatasetVersion:
         return self.client.log_dataset(self.id, data, name=name, role=role)
+
+    def log_model(
+        self, model: object, name: str = "model", *, input_example: Any = None, signature: Any = None
+    ) -> LoggedModel:
+        """Package ``model`` with its signature and input example as the artifact ``name``."""
+        return self.client.log_model(self.id, model, name, input_example=input_example, signature=signature)
 
     def end(self, status: RunStatus | str = RunStatus.FINISHED) -> None:
         if self._ended:

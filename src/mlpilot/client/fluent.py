@@ -18,9 +18,12 @@ from typing import Any
 
 from mlpilot.client.active_run import ActiveRun, Terminated
 from mlpilot.client.local import Client
+from mlpilot.client.models import LoggedModel
 from mlpilot.config import load_settings
 from mlpilot.data import DatasetVersion
 from mlpilot.errors import Conflict, InvalidInput
+from mlpilot.models import LoadedModel
+from mlpilot.registry import ModelVersion
 from mlpilot.tracking.artifacts import ArtifactEntry
 from mlpilot.tracking.records import Metric, Run, RunPage, RunStatus
 
@@ -31,15 +34,19 @@ __all__ = [
     "get_client",
     "get_metric_history",
     "get_run",
+    "load_model",
     "log_artifact",
     "log_artifacts",
     "log_dataset",
     "log_dict",
     "log_metric",
     "log_metrics",
+    "log_model",
     "log_param",
     "log_params",
+    "register_model",
     "search_runs",
+    "set_alias",
     "set_tag",
     "set_tags",
     "set_tracking_uri",
@@ -187,6 +194,23 @@ def log_dict(dictionary: Mapping[str, Any], artifact_path: str) -> ArtifactEntry
 
 def log_dataset(data: object, name: str, role: str = "input") -> DatasetVersion:
     return _require_active().log_dataset(data, name, role)
+
+
+def log_model(model: object, name: str = "model", *, input_example: Any = None, signature: Any = None) -> LoggedModel:
+    return _require_active().log_model(model, name, input_example=input_example, signature=signature)
+
+
+def load_model(uri: str) -> LoadedModel:
+    """``models:/name/3``, ``models:/name@production``, ``models:/name/latest`` or ``runs:/ID/path``."""
+    return get_client().load_model(uri)
+
+
+def register_model(run_id: str, artifact_path: str, name: str, *, description: str | None = None) -> ModelVersion:
+    return get_client().register_model(run_id, artifact_path, name, description=description)
+
+
+def set_alias(name: str, alias: str, version: int, *, reason: str | None = None) -> ModelVersion:
+    return get_client().set_alias(name, alias, version, reason=reason)
 
 
 def get_run(run_id: str) -> Run:

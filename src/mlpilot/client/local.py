@@ -19,6 +19,7 @@ import yaml
 from mlpilot.artifacts import Blob, ContentStore, open_backend
 from mlpilot.client.active_run import ActiveRun
 from mlpilot.client.buffer import MetricBuffer
+from mlpilot.client.models import ModelMethods
 from mlpilot.config import Settings, load_settings
 from mlpilot.data import DatasetDiff, DatasetSummary, DatasetVersion
 from mlpilot.errors import InactiveRun, InvalidInput, NotFound
@@ -39,7 +40,7 @@ __all__ = ["Client"]
 MetricInput = Metric | tuple[str, float] | tuple[str, float, int] | tuple[str, float, int, int] | Mapping[str, Any]
 
 
-class Client:
+class Client(ModelMethods):
     """Track experiments and datasets in a SQLite or PostgreSQL database."""
 
     def __init__(

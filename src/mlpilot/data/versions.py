@@ -14,7 +14,6 @@ from typing import Any
 
 import pandas as pd
 import sqlalchemy as sa
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection, RowMapping
 from sqlalchemy.exc import IntegrityError as SqlIntegrityError
 
@@ -28,6 +27,7 @@ from mlpilot.data.refs import parse_ref
 from mlpilot.errors import Conflict, InvalidInput, LimitExceeded, NotFound
 from mlpilot.store import Database
 from mlpilot.store.schema import dataset_versions, datasets, run_inputs, runs
+from mlpilot.store.upsert import upsert_insert
 
 __all__ = [
     "MAX_DATASET_NAME",
@@ -158,7 +158,7 @@ def _insert_version(db: Database, conn: Connection, name: str, values: dict[str,
 
 
 def _ensure_dataset(db: Database, conn: Connection, name: str) -> int:
-    insert = (sqlite.insert if db.is_sqlite else postgresql.insert)(datasets)
+    insert = upsert_insert(db.dialect, datasets)
     conn.execute(insert.values(name=name, created_at=_now_ms()).on_conflict_do_nothing(index_elements=["name"]))
     return int(conn.execute(sa.select(datasets.c.id).where(datasets.c.name == name)).scalar_one())
 
@@ -199,7 +199,7 @@ def link_to_run(db: Database, run_id: str, version_id: int, role: str) -> None:
             raise NotFound(f"run {run_id!r} does not exist", hint="List runs with `mlpilot runs list`.")
         if conn.execute(sa.select(dataset_versions.c.id).where(dataset_versions.c.id == version_id)).first() is None:
             raise NotFound(f"dataset version id {version_id} does not exist", hint=_LIST_HINT)
-        insert = (sqlite.insert if db.is_sqlite else postgresql.insert)(run_inputs)
+        insert = upsert_insert(db.dialect, run_inputs)
         conn.execute(
             insert.values(
                 run_id=run_id, dataset_version_id=version_id, role=role, created_at=_now_ms()

@@ -17,7 +17,13 @@ __all__ = [
     "latest_metrics",
     "metadata",
     "metrics",
+    "model_aliases",
+    "model_events",
+    "model_version_tags",
+    "model_versions",
     "params",
+    "registered_model_tags",
+    "registered_models",
     "run_inputs",
     "run_tags",
     "runs",
@@ -157,4 +163,83 @@ run_inputs = sa.Table(
     sa.Column("role", sa.String(64), primary_key=True),
     sa.Column("created_at", sa.BigInteger, nullable=False),
     sa.Index(None, "dataset_version_id"),
+)
+
+# --- model registry ----------------------------------------------------------------------------
+
+registered_models = sa.Table(
+    "registered_models",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("name", sa.String(250), nullable=False, unique=True),
+    sa.Column("description", sa.Text, nullable=True),
+    # The highest version number ever handed out: bumped in the registering transaction so numbers
+    # increase per model and are never reused, even when registrations race or versions go away.
+    sa.Column("last_version", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("created_at", sa.BigInteger, nullable=False),
+    sa.Column("updated_at", sa.BigInteger, nullable=False),
+)
+
+model_versions = sa.Table(
+    "model_versions",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("model_id", sa.Integer, sa.ForeignKey("registered_models.id"), nullable=False),
+    sa.Column("version", sa.Integer, nullable=False),
+    sa.Column("run_id", sa.String(32), sa.ForeignKey("runs.id"), nullable=False),
+    sa.Column("artifact_path", sa.String(1000), nullable=False),
+    sa.Column("flavor", sa.String(64), nullable=False),
+    sa.Column("sha256", sa.String(64), nullable=False),
+    sa.Column("signature", sa.JSON, nullable=True),
+    sa.Column("metrics", sa.JSON, nullable=False),
+    sa.Column("description", sa.Text, nullable=True),
+    sa.Column("status", sa.String(16), nullable=False),
+    sa.Column("created_by", sa.String(250), nullable=False),
+    sa.Column("created_at", sa.BigInteger, nullable=False),
+    sa.Column("updated_at", sa.BigInteger, nullable=False),
+    sa.UniqueConstraint("model_id", "version"),
+    sa.Index(None, "run_id"),
+)
+
+registered_model_tags = sa.Table(
+    "registered_model_tags",
+    metadata,
+    sa.Column("model_id", sa.Integer, sa.ForeignKey("registered_models.id"), primary_key=True),
+    sa.Column("key", sa.String(250), primary_key=True),
+    sa.Column("value", sa.Text, nullable=False),
+)
+
+model_version_tags = sa.Table(
+    "model_version_tags",
+    metadata,
+    sa.Column("version_id", sa.Integer, sa.ForeignKey("model_versions.id"), primary_key=True),
+    sa.Column("key", sa.String(250), primary_key=True),
+    sa.Column("value", sa.Text, nullable=False),
+)
+
+model_aliases = sa.Table(
+    "model_aliases",
+    metadata,
+    sa.Column("model_id", sa.Integer, sa.ForeignKey("registered_models.id"), primary_key=True),
+    sa.Column("alias", sa.String(250), primary_key=True),
+    sa.Column("version_id", sa.Integer, sa.ForeignKey("model_versions.id"), nullable=False),
+    sa.Column("updated_at", sa.BigInteger, nullable=False),
+)
+
+# Every change to a registered model, in order: what happened, to which version or alias, who did
+# it, when, and why. Alias rollbacks are computed from this history.
+model_events = sa.Table(
+    "model_events",
+    metadata,
+    sa.Column("id", BigId, primary_key=True, autoincrement=True),
+    sa.Column("model_id", sa.Integer, sa.ForeignKey("registered_models.id"), nullable=False),
+    sa.Column("action", sa.String(32), nullable=False),
+    sa.Column("version", sa.Integer, nullable=True),
+    sa.Column("alias", sa.String(250), nullable=True),
+    sa.Column("from_version", sa.Integer, nullable=True),
+    sa.Column("actor", sa.String(250), nullable=False),
+    sa.Column("reason", sa.Text, nullable=True),
+    sa.Column("details", sa.JSON, nullable=True),
+    sa.Column("created_at", sa.BigInteger, nullable=False),
+    sa.Index(None, "model_id", "id"),
 )

@@ -5,12 +5,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import sqlalchemy as sa
-from sqlalchemy.dialects import postgresql, sqlite
 
 from mlpilot.artifacts import Blob
 from mlpilot.errors import InvalidInput, NotFound
 from mlpilot.store import Database
 from mlpilot.store.schema import artifacts
+from mlpilot.store.upsert import upsert_insert
 from mlpilot.tracking.clock import now_ms
 from mlpilot.tracking.runs import require_running
 
@@ -48,7 +48,7 @@ def record_artifacts(db: Database, run_id: str, entries: dict[str, Blob]) -> Non
         {"run_id": run_id, "path": path, "size": blob.size, "sha256": blob.sha256, "created_at": created}
         for path, blob in entries.items()
     ]
-    insert = (sqlite.insert if db.is_sqlite else postgresql.insert)(artifacts)
+    insert = upsert_insert(db.dialect, artifacts)
     with db.write() as conn:
         require_running(conn, run_id)
         conn.execute(

@@ -8,12 +8,12 @@ import math
 from collections.abc import Iterable, Sequence
 
 import sqlalchemy as sa
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection
 
 from mlpilot.errors import InactiveRun, InvalidInput, NotFound
 from mlpilot.store import Database
 from mlpilot.store.schema import latest_metrics, metrics, runs
+from mlpilot.store.upsert import upsert_insert
 from mlpilot.tracking.limits import MAX_KEY_LENGTH, check_key
 from mlpilot.tracking.records import Metric, RunStatus
 
@@ -130,7 +130,7 @@ def _newest_per_key(points: Iterable[Point]) -> list[Point]:
 @functools.cache
 def _latest_upsert(dialect: str) -> sa.Insert:
     """Built once per dialect: this statement runs on every metric write."""
-    statement = (sqlite.insert if dialect == "sqlite" else postgresql.insert)(latest_metrics)
+    statement = upsert_insert(dialect, latest_metrics)
     excluded = statement.excluded
     return statement.on_conflict_do_update(
         index_elements=["run_id", "key"],

@@ -6,12 +6,12 @@ import uuid
 from collections.abc import Mapping
 
 import sqlalchemy as sa
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection
 
 from mlpilot.errors import Conflict, InactiveRun, InvalidInput, NotFound
 from mlpilot.store import Database
 from mlpilot.store.schema import environments, experiments, params, run_tags, runs
+from mlpilot.store.upsert import upsert_insert
 from mlpilot.tracking.clock import now_ms
 from mlpilot.tracking.environment import GitState, environment_hash
 from mlpilot.tracking.limits import MAX_PARAM_LENGTH, MAX_TAG_LENGTH, check_key, check_name, check_value
@@ -189,7 +189,7 @@ def set_tags(db: Database, run_id: str, values: Mapping[str, object]) -> None:
 def write_tags(db: Database, conn: Connection, run_id: str, clean: dict[str, str]) -> None:
     """Upsert validated tags inside the caller's transaction."""
     rows = [{"run_id": run_id, "key": k, "value": v} for k, v in clean.items()]
-    insert = _dialect_insert(db)(run_tags).values(rows)
+    insert = upsert_insert(db.dialect, run_tags).values(rows)
     conn.execute(insert.on_conflict_do_update(index_elements=["run_id", "key"], set_={"value": insert.excluded.value}))
 
 
@@ -217,11 +217,7 @@ def _parse_status(status: RunStatus | str) -> RunStatus:
         ) from exc
 
 
-def _dialect_insert(db: Database):  # type: ignore[no-untyped-def]
-    return sqlite.insert if db.is_sqlite else postgresql.insert
-
-
 def _upsert_ignore(
     db: Database, conn: Connection, table: sa.Table, rows: list[dict[str, object]], keys: list[str]
 ) -> None:
-    conn.execute(_dialect_insert(db)(table).values(rows).on_conflict_do_nothing(index_elements=keys))
+    conn.execute(upsert_insert(db.dialect, table).values(rows).on_conflict_do_nothing(index_elements=keys))

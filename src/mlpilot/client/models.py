@@ -1,0 +1,230 @@
+"""Client methods for models and the registry, mixed into Client.
+
+Kept apart from local.py so each module stays about one concept; every method is a thin call into
+``mlpilot.models`` or ``mlpilot.registry``.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import shutil
+import tempfile
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from mlpilot.errors import InvalidInput, NotFound
+from mlpilot.models import LoadedModel, load_model_dir, model_sha256, save_model
+from mlpilot.models.descriptor import DESCRIPTOR_FILE
+from mlpilot.models.hashing import tree_hash_from_entries
+from mlpilot.registry import ModelEvent, ModelRef, ModelVersion, RegisteredModel, RunModelRef, parse_model_uri
+from mlpilot.registry import aliases as alias_service
+from mlpilot.registry import lineage as lineage_service
+from mlpilot.registry import versions as version_service
+from mlpilot.registry.events import list_events
+from mlpilot.registry.lineage import Lineage, VersionComparison
+from mlpilot.registry.lookup import model_row
+from mlpilot.tracking.artifacts import clean_artifact_path
+from mlpilot.tracking.environment import current_user
+
+if TYPE_CHECKING:
+    from mlpilot.artifacts import ContentStore
+    from mlpilot.config import Settings
+    from mlpilot.store import Database
+    from mlpilot.tracking.artifacts import ArtifactEntry
+    from mlpilot.tracking.records import Run
+
+__all__ = ["LoggedModel", "ModelMethods"]
+
+
+@dataclass(frozen=True, slots=True)
+class LoggedModel:
+    """A model saved as an artifact of a run; register it with ``register_model``."""
+
+    run_id: str
+    artifact_path: str
+    flavor: str
+    sha256: str
+
+    @property
+    def uri(self) -> str:
+        return f"runs:/{self.run_id}/{self.artifact_path}"
+
+    def to_dict(self) -> dict[str, Any]:
+        return {**{k: getattr(self, k) for k in ("run_id", "artifact_path", "flavor", "sha256")}, "uri": self.uri}
+
+
+def _ref(name: str, version: int | str | None) -> ModelRef:
+    if version is None or (isinstance(version, str) and version.lower() == "latest"):
+        return ModelRef(name)
+    if isinstance(version, int) or (isinstance(version, str) and version.isdecimal()):
+        return ModelRef(name, version=int(version))
+    if isinstance(version, str) and version.startswith("@"):
+        return ModelRef(name, alias=version[1:])
+    raise InvalidInput(f"cannot read version {version!r} of {name!r}", hint="Pass a number, 'latest' or '@alias'.")
+
+
+class ModelMethods:
+    """Models and registry operations; expects the attributes and methods Client provides."""
+
+    db: Database
+    content: ContentStore
+    settings: Settings
+
+    if TYPE_CHECKING:
+
+        def get_run(self, run_id: str) -> Run: ...
+        def log_artifacts(
+            self, run_id: str, local_dir: str | Path, artifact_path: str | None = None
+        ) -> list[ArtifactEntry]: ...
+        def list_artifacts(self, run_id: str, prefix: str = "") -> list[ArtifactEntry]: ...
+        def download_artifacts(self, run_id: str, path: str, destination: str | Path) -> Path: ...
+        def _require_running(self, run_id: str) -> None: ...
+        def flush(self) -> None: ...
+
+    # logging and loading -------------------------------------------------------------------------
+
+    def log_model(
+        self,
+        run_id: str,
+        model: object,
+        name: str = "model",
+        *,
+        input_example: Any = None,
+        signature: Any = None,
+        flavor: str | None = None,
+    ) -> LoggedModel:
+        """Package ``model`` (descriptor, signature, input example, the run's metrics) as an artifact."""
+        path = clean_artifact_path(name)
+        self._require_running(run_id)
+        self.flush()  # the descriptor records the run's metrics: buffered points must be in first
+        metrics = {k: v for k, v in self.get_run(run_id).metrics.items() if math.isfinite(v)}
+        with tempfile.TemporaryDirectory(prefix="mlpilot-model-") as scratch:
+            directory = Path(scratch) / "model"
+            descriptor = save_model(
+                model,
+                directory,
+                input_example=input_example,
+                signature=signature,
+                metrics=metrics,
+                run_id=run_id,
+                flavor=flavor,
+            )
+            sha256 = model_sha256(directory)
+            self.log_artifacts(run_id, directory, artifact_path=path)
+        return LoggedModel(run_id, path, descriptor.flavor, sha256)
+
+    def load_model(self, uri: str) -> LoadedModel:
+        """``models:/name/3``, ``models:/name@alias``, ``models:/name/latest`` or ``runs:/RUN_ID/PATH``.
+
+        The files are fetched into a local cache and their sha256 is checked against the one
+        recorded when the model was logged, before anything is unpickled.
+        """
+        parsed = parse_model_uri(uri)
+        if isinstance(parsed, RunModelRef):
+            run_id, path = parsed.run_id, clean_artifact_path(parsed.path)
+            entries = self.list_artifacts(run_id, path)
+            if not any(entry.path == f"{path}/{DESCRIPTOR_FILE}" for entry in entries):
+                raise NotFound(
+                    f"run {run_id} has no model at {path!r}", hint="Check the path with `mlpilot runs show`."
+                )
+            expected = tree_hash_from_entries([(e.path, e.sha256) for e in entries], prefix=path)
+        else:
+            version = version_service.get_version(self.db, parsed)
+            run_id, path, expected = version.run_id, version.artifact_path, version.sha256
+        return load_model_dir(self._cached_model(run_id, path, expected), expected_sha256=expected, name=uri)
+
+    def _cached_model(self, run_id: str, path: str, sha256: str) -> Path:
+        cache = Path(self.settings.home).expanduser().resolve() / "cache" / "models"
+        target = cache / sha256
+        if target.is_dir():
+            return target
+        cache.mkdir(parents=True, exist_ok=True)
+        scratch = Path(tempfile.mkdtemp(prefix=".tmp-", dir=cache))
+        try:
+            downloaded = self.download_artifacts(run_id, path, scratch)
+            try:
+                os.replace(downloaded, target)
+            except OSError:
+                if not target.is_dir():  # another process filled the cache first: use theirs
+                    raise
+        finally:
+            shutil.rmtree(scratch, ignore_errors=True)
+        return target
+
+    # registry ------------------------------------------------------------------------------------
+
+    def register_model(
+        self,
+        run_id: str,
+        artifact_path: str,
+        name: str,
+        *,
+        description: str | None = None,
+        tags: Mapping[str, object] | None = None,
+        reason: str | None = None,
+    ) -> ModelVersion:
+        """The next version of ``name`` from the model a run logged at ``artifact_path``."""
+        return version_service.register_model(
+            self.db,
+            self.content,
+            run_id,
+            artifact_path,
+            name,
+            actor=current_user(),
+            description=description,
+            tags=tags,
+            reason=reason,
+        )
+
+    def get_registered_model(self, name: str) -> RegisteredModel:
+        return version_service.get_model(self.db, name)
+
+    def list_registered_models(self) -> list[RegisteredModel]:
+        return version_service.list_models(self.db)
+
+    def get_model_version(self, name: str, version: int | str | None = None) -> ModelVersion:
+        """A version by number, ``"@alias"``, or the latest READY one (None or ``"latest"``)."""
+        return version_service.get_version(self.db, _ref(name, version))
+
+    def resolve_model_uri(self, uri: str) -> ModelVersion:
+        parsed = parse_model_uri(uri)
+        if isinstance(parsed, RunModelRef):
+            raise InvalidInput(f"{uri} names a run's artifact, not a registered version", hint="Use models:/NAME/…")
+        return version_service.get_version(self.db, parsed)
+
+    def list_model_versions(self, name: str, *, include_archived: bool = True) -> list[ModelVersion]:
+        return version_service.list_versions(self.db, name, include_archived=include_archived)
+
+    def set_model_description(self, name: str, description: str | None, version: int | None = None) -> None:
+        version_service.set_description(self.db, name, description, version=version, actor=current_user())
+
+    def set_model_tags(self, name: str, tags: Mapping[str, object], version: int | None = None) -> None:
+        version_service.set_tags(self.db, name, tags, version=version, actor=current_user())
+
+    def set_alias(self, name: str, alias: str, version: int, *, reason: str | None = None) -> ModelVersion:
+        return alias_service.set_alias(self.db, name, alias, version, actor=current_user(), reason=reason)
+
+    def delete_alias(self, name: str, alias: str, *, reason: str | None = None) -> None:
+        alias_service.delete_alias(self.db, name, alias, actor=current_user(), reason=reason)
+
+    def rollback(self, name: str, alias: str, *, reason: str | None = None) -> ModelVersion:
+        """Move ``alias`` back to its previous holder; repeated calls keep stepping back."""
+        return alias_service.rollback_alias(self.db, name, alias, actor=current_user(), reason=reason)
+
+    def archive_model_version(self, name: str, version: int, *, reason: str | None = None) -> ModelVersion:
+        return version_service.archive_version(self.db, name, version, actor=current_user(), reason=reason)
+
+    def model_events(self, name: str) -> list[ModelEvent]:
+        with self.db.read() as conn:
+            return list_events(conn, model_row(conn, name)["id"])
+
+    def model_lineage(self, name: str, version: int | str | None = None) -> Lineage:
+        return lineage_service.lineage(self.db, _ref(name, version))
+
+    def compare_model_versions(
+        self, name: str, a: int | str, b: int | str, *, other_name: str | None = None
+    ) -> VersionComparison:
+        return lineage_service.compare_versions(self.db, _ref(name, a), _ref(other_name or name, b))
