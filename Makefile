@@ -22,11 +22,7 @@ install: $(VENV)/.installed
 install-dev: $(VENV)/.installed-dev
 
 demo: install
-	MLPILOT_HOME=$(DEMO_HOME) $(BIN)/mlpilot run examples/classifier -e classifier -P model=logreg -P C=0.5
-	MLPILOT_HOME=$(DEMO_HOME) $(BIN)/mlpilot run examples/classifier -e classifier -P model=forest
-	MLPILOT_HOME=$(DEMO_HOME) $(BIN)/mlpilot run examples/classifier -e classifier -P model=boosting
-	MLPILOT_HOME=$(DEMO_HOME) $(BIN)/mlpilot runs list -e classifier -o "metrics.roc_auc DESC" -n 5
-	MLPILOT_HOME=$(DEMO_HOME) $(BIN)/mlpilot datasets list
+	MLPILOT_HOME=$(DEMO_HOME) MLPILOT="$(BIN)/mlpilot" PYTHON="$(PY)" bash examples/demo.sh
 
 lint: install-dev
 	$(BIN)/ruff check src tests bench examples

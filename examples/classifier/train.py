@@ -8,9 +8,6 @@ metrics, both datasets, a confusion matrix and the fitted model are logged with 
 from __future__ import annotations
 
 import argparse
-import pickle
-import tempfile
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -121,10 +118,8 @@ def main() -> None:
         if hasattr(model, "feature_importances_"):
             ranked = sorted(zip(x_train.columns, model.feature_importances_, strict=True), key=lambda kv: -kv[1])
             run.log_dict({name: float(weight) for name, weight in ranked}, "feature_importances.json")
-        with tempfile.TemporaryDirectory() as folder:
-            path = Path(folder) / "model.pkl"
-            path.write_bytes(pickle.dumps(model))
-            run.log_artifact(path, "model")
+        # Packaged with its signature (inferred from these rows) so it can be registered and served.
+        run.log_model(model, "model", input_example=x_train.head(5))
 
         summary = " ".join(f"{key}={value:.4f}" for key, value in final.items())
         print(f"{args.model}: {summary}")

@@ -36,7 +36,12 @@ def test_the_classifier_example_trains_and_logs_everything(mlpilot_run: MlpilotC
             ("breast-cancer-test", "test"),
         }
         paths = {entry.path for entry in client.list_artifacts(run_id)}
-        assert {"confusion_matrix.json", "feature_importances.json", "model/model.pkl", "logs/output.txt"} <= paths
+        assert {
+            "confusion_matrix.json",
+            "feature_importances.json",
+            "model/MLPILOT_MODEL.json",
+            "logs/output.txt",
+        } <= paths
         matrix = client.read_artifact(run_id, "confusion_matrix.json")
         assert b'"labels"' in matrix and b"malignant" in matrix
 
