@@ -2,35 +2,13 @@
 
 from __future__ import annotations
 
-import os
-import re
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
-DOC = Path(__file__).resolve().parents[2] / "docs" / "models.md"
-BLOCKS = re.findall(r"```python\n(.*?)```", DOC.read_text(), flags=re.DOTALL)
+from tests.doc_examples import python_blocks, run_example
 
-
-def run_example(code: str, folder: Path) -> str:
-    script = folder / "example.py"
-    script.write_text(code)
-    env = {key: value for key, value in os.environ.items() if not key.startswith("MLPILOT_")}
-    env["TMPDIR"] = str(folder)  # what the example puts in a temporary folder goes away with the test
-    done = subprocess.run(
-        [sys.executable, "-W", "error", str(script)],
-        check=False,
-        cwd=folder,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=180,
-        stdin=subprocess.DEVNULL,
-    )
-    assert done.returncode == 0, done.stderr
-    return done.stdout
+BLOCKS = python_blocks("models.md")
 
 
 def test_the_doc_has_two_examples() -> None:

@@ -4,10 +4,6 @@ the errors for anything a signature cannot describe. Validation is in test_valid
 from __future__ import annotations
 
 import json
-import os
-import re
-import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
@@ -17,8 +13,7 @@ import pytest
 
 from mlpilot.errors import InvalidInput
 from mlpilot.models.signature import ColumnSpec, Signature, infer_signature
-
-DOC = Path(__file__).resolve().parents[2] / "docs" / "models-signatures.md"
+from tests.doc_examples import python_blocks, run_example
 
 
 def every_type_frame() -> pd.DataFrame:
@@ -233,19 +228,6 @@ def test_column_specs_check_themselves() -> None:
 
 
 def test_python_examples_in_the_signatures_doc_run(tmp_path: Path) -> None:
-    blocks = re.findall(r"```python\n(.*?)```", DOC.read_text(), flags=re.DOTALL)
+    blocks = python_blocks("models-signatures.md")
     assert blocks
-    script = tmp_path / "example.py"
-    script.write_text("\n".join(blocks))
-    env = {key: value for key, value in os.environ.items() if not key.startswith("MLPILOT_")}
-    done = subprocess.run(
-        [sys.executable, "-W", "error", str(script)],
-        check=False,
-        cwd=tmp_path,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        stdin=subprocess.DEVNULL,
-    )
-    assert done.returncode == 0, done.stderr
+    run_example("\n".join(blocks), tmp_path, timeout=120)
