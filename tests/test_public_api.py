@@ -25,5 +25,6 @@ def test_every_public_name_is_exported() -> None:
         "projects",
         "models",
         "registry",
+        "security",
     }
     assert public - submodules == set(mlpilot.__all__) - {"__version__"}

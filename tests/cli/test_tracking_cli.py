@@ -77,5 +77,5 @@ def test_bad_input_gives_one_line_and_an_exit_code(mlpilot_cli: CliRunner, tmp_p
 
 def test_db_upgrade(mlpilot_cli: CliRunner, tmp_path: Path) -> None:
     out = mlpilot_cli("db", "upgrade").out
-    assert "revision 0002" in out
+    assert "revision 0003" in out
     assert (tmp_path / "home" / "mlpilot.db").is_file()

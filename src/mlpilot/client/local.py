@@ -19,6 +19,7 @@ import yaml
 from mlpilot.artifacts import Blob, ContentStore, open_backend
 from mlpilot.client.active_run import ActiveRun
 from mlpilot.client.buffer import MetricBuffer
+from mlpilot.client.keys import KeyMethods
 from mlpilot.client.models import ModelMethods
 from mlpilot.config import Settings, load_settings
 from mlpilot.data import DatasetDiff, DatasetSummary, DatasetVersion
@@ -40,7 +41,7 @@ __all__ = ["Client"]
 MetricInput = Metric | tuple[str, float] | tuple[str, float, int] | tuple[str, float, int, int] | Mapping[str, Any]
 
 
-class Client(ModelMethods):
+class Client(ModelMethods, KeyMethods):
     """Track experiments and datasets in a SQLite or PostgreSQL database."""
 
     def __init__(

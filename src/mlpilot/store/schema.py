@@ -9,7 +9,9 @@ from __future__ import annotations
 import sqlalchemy as sa
 
 __all__ = [
+    "api_keys",
     "artifacts",
+    "audit_log",
     "dataset_versions",
     "datasets",
     "environments",
@@ -242,4 +244,37 @@ model_events = sa.Table(
     sa.Column("details", sa.JSON, nullable=True),
     sa.Column("created_at", sa.BigInteger, nullable=False),
     sa.Index(None, "model_id", "id"),
+)
+
+# --- security ------------------------------------------------------------------------------------
+
+# API keys: the secret itself is never stored, only its SHA-256. ``prefix`` is the visible part of
+# the key (``mlp_`` + 8 random characters) and the lookup handle; revocation is a soft delete so the
+# audit trail keeps naming the key.
+api_keys = sa.Table(
+    "api_keys",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("name", sa.String(100), nullable=False, unique=True),
+    sa.Column("prefix", sa.String(16), nullable=False, unique=True),
+    sa.Column("hash", sa.String(64), nullable=False),
+    sa.Column("scopes", sa.JSON, nullable=False),
+    sa.Column("created_by", sa.String(250), nullable=False),
+    sa.Column("created_at", sa.BigInteger, nullable=False),
+    sa.Column("last_used_at", sa.BigInteger, nullable=True),
+    sa.Column("revoked_at", sa.BigInteger, nullable=True),
+)
+
+# Every write, append-only: which key (by name, never the secret), which person or process, what
+# action on what target, and when. No payloads: they may hold personal data.
+audit_log = sa.Table(
+    "audit_log",
+    metadata,
+    sa.Column("id", BigId, primary_key=True, autoincrement=True),
+    sa.Column("key_name", sa.String(100), nullable=True),
+    sa.Column("actor", sa.String(250), nullable=False),
+    sa.Column("action", sa.String(64), nullable=False),
+    sa.Column("target", sa.String(500), nullable=False),
+    sa.Column("created_at", sa.BigInteger, nullable=False),
+    sa.Index(None, "created_at"),
 )
