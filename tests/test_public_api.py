@@ -27,4 +27,15 @@ def test_every_public_name_is_exported() -> None:
         "registry",
         "security",
     }
-    assert public - submodules == set(mlpilot.__all__) - {"__version__"}
+    typing_helpers = {"TYPE_CHECKING", "Any"}
+    lazy = {"LoadedModel"}  # resolved by mlpilot.__getattr__ so `import mlpilot` does not load pandas
+    assert (public - submodules - typing_helpers) | lazy == set(mlpilot.__all__) - {"__version__"}
+
+
+def test_import_mlpilot_does_not_load_pandas() -> None:
+    import subprocess
+    import sys
+
+    code = "import sys, mlpilot, mlpilot.cli.app; print('pandas' in sys.modules)"
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert done.stdout.strip() == "False"

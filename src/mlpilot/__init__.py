@@ -6,6 +6,8 @@ with mlpilot.start_run(experiment="churn") as run:
     run.log_metric("acc", 0.91)
 """
 
+from typing import TYPE_CHECKING, Any
+
 from mlpilot.client import ActiveRun, Client
 from mlpilot.client.fluent import (
     active_run,
@@ -40,11 +42,23 @@ from mlpilot.errors import (
     MlpilotError,
     NotFound,
 )
-from mlpilot.models import LoadedModel
 from mlpilot.registry import ModelEvent, ModelVersion, RegisteredModel
 from mlpilot.tracking.records import Experiment, Metric, Run, RunPage, RunStatus
 
+if TYPE_CHECKING:
+    from mlpilot.models import LoadedModel
+
 __version__ = "0.1.0"
+
+
+def __getattr__(name: str) -> Any:
+    # LoadedModel needs pandas: resolved on first use so `import mlpilot` stays light.
+    if name == "LoadedModel":
+        from mlpilot.models import LoadedModel
+
+        return LoadedModel
+    raise AttributeError(f"module 'mlpilot' has no attribute {name!r}")
+
 
 __all__ = [
     "ActiveRun",

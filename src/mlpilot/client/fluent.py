@@ -14,7 +14,7 @@ import threading
 from collections.abc import Mapping
 from pathlib import Path
 from types import TracebackType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from mlpilot.client.active_run import ActiveRun, Terminated
 from mlpilot.client.local import Client
@@ -22,10 +22,12 @@ from mlpilot.client.models import LoggedModel
 from mlpilot.config import load_settings
 from mlpilot.data import DatasetVersion
 from mlpilot.errors import Conflict, InvalidInput
-from mlpilot.models import LoadedModel
 from mlpilot.registry import ModelVersion
 from mlpilot.tracking.artifacts import ArtifactEntry
 from mlpilot.tracking.records import Metric, Run, RunPage, RunStatus
+
+if TYPE_CHECKING:
+    from mlpilot.models import LoadedModel
 
 __all__ = [
     "active_run",

@@ -15,10 +15,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from mlpilot import models as model_package
 from mlpilot.errors import InvalidInput, NotFound
-from mlpilot.models import LoadedModel, load_model_dir, model_sha256, save_model
 from mlpilot.models.descriptor import DESCRIPTOR_FILE
-from mlpilot.models.hashing import tree_hash_from_entries
+from mlpilot.models.hashing import model_sha256, tree_hash_from_entries
 from mlpilot.registry import ModelEvent, ModelRef, ModelVersion, RegisteredModel, RunModelRef, parse_model_uri
 from mlpilot.registry import aliases as alias_service
 from mlpilot.registry import lineage as lineage_service
@@ -32,6 +32,7 @@ from mlpilot.tracking.environment import current_user
 if TYPE_CHECKING:
     from mlpilot.artifacts import ContentStore
     from mlpilot.config import Settings
+    from mlpilot.models import LoadedModel
     from mlpilot.store import Database
     from mlpilot.tracking.artifacts import ArtifactEntry
     from mlpilot.tracking.records import Run
@@ -103,7 +104,7 @@ class ModelMethods:
         metrics = {k: v for k, v in self.get_run(run_id).metrics.items() if math.isfinite(v)}
         with tempfile.TemporaryDirectory(prefix="mlpilot-model-") as scratch:
             directory = Path(scratch) / "model"
-            descriptor = save_model(
+            descriptor = model_package.save_model(
                 model,
                 directory,
                 input_example=input_example,
@@ -134,7 +135,9 @@ class ModelMethods:
         else:
             version = version_service.get_version(self.db, parsed)
             run_id, path, expected = version.run_id, version.artifact_path, version.sha256
-        return load_model_dir(self._cached_model(run_id, path, expected), expected_sha256=expected, name=uri)
+        return model_package.load_model_dir(
+            self._cached_model(run_id, path, expected), expected_sha256=expected, name=uri
+        )
 
     def _cached_model(self, run_id: str, path: str, sha256: str) -> Path:
         cache = Path(self.settings.home).expanduser().resolve() / "cache" / "models"
