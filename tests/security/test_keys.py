@@ -14,7 +14,7 @@ import sqlalchemy as sa
 
 from mlpilot.errors import Conflict, Forbidden, InvalidInput, NotFound, Unauthorized
 from mlpilot.security import ApiKey, Scope
-from mlpilot.security.audit import list_audit, now_ms, record
+from mlpilot.security.audit import list_audit, record
 from mlpilot.security.keys import (
     BOOTSTRAP_KEY_NAME,
     create_key,
@@ -25,6 +25,7 @@ from mlpilot.security.keys import (
     verify_key,
 )
 from mlpilot.store import Database, ensure_schema
+from mlpilot.store.clock import now_ms
 from mlpilot.store.schema import api_keys, audit_log
 from tests.doc_examples import python_blocks, run_example
 

@@ -25,6 +25,7 @@ from mlpilot.config import Settings, load_settings
 from mlpilot.data import DatasetDiff, DatasetSummary, DatasetVersion
 from mlpilot.errors import InactiveRun, InvalidInput, NotFound
 from mlpilot.store import Database, ensure_schema
+from mlpilot.store.clock import now_ms
 from mlpilot.tracking import artifacts as artifact_service
 from mlpilot.tracking import batch as batch_service
 from mlpilot.tracking import experiments as experiment_service
@@ -32,7 +33,6 @@ from mlpilot.tracking import metrics as metric_service
 from mlpilot.tracking import runs as run_service
 from mlpilot.tracking import search as search_service
 from mlpilot.tracking.artifacts import ArtifactEntry
-from mlpilot.tracking.clock import now_ms
 from mlpilot.tracking.environment import capture_environment, capture_git, current_user, entry_point
 from mlpilot.tracking.records import Experiment, Metric, Run, RunPage, RunStatus
 

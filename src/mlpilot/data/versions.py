@@ -9,7 +9,6 @@ again — where it either takes the following number or finds the winner logged 
 from __future__ import annotations
 
 import logging
-import time
 from typing import Any
 
 import pandas as pd
@@ -26,6 +25,7 @@ from mlpilot.data.records import DatasetDiff, DatasetSummary, DatasetVersion, js
 from mlpilot.data.refs import parse_ref
 from mlpilot.errors import Conflict, InvalidInput, LimitExceeded, NotFound
 from mlpilot.store import Database
+from mlpilot.store.clock import now_ms
 from mlpilot.store.schema import dataset_versions, datasets, run_inputs, runs
 from mlpilot.store.upsert import upsert_insert
 
@@ -69,10 +69,6 @@ _VERSION_COLUMNS = (
     dataset_versions.c.source,
     dataset_versions.c.created_at,
 )
-
-
-def _now_ms() -> int:
-    return time.time_ns() // 1_000_000
 
 
 def check_dataset_name(name: object) -> str:
@@ -139,7 +135,7 @@ def _insert_version(db: Database, conn: Connection, name: str, values: dict[str,
     latest = conn.execute(
         sa.select(sa.func.max(dataset_versions.c.version)).where(dataset_versions.c.dataset_id == dataset_id)
     ).scalar()
-    row = {**values, "dataset_id": dataset_id, "version": (latest or 0) + 1, "created_at": _now_ms()}
+    row = {**values, "dataset_id": dataset_id, "version": (latest or 0) + 1, "created_at": now_ms()}
     new_id = conn.execute(dataset_versions.insert().values(row).returning(dataset_versions.c.id)).scalar_one()
     log.info("dataset %r: logged version %d (%s)", name, row["version"], values["content_hash"][:12])
     return DatasetVersion(
@@ -159,7 +155,7 @@ def _insert_version(db: Database, conn: Connection, name: str, values: dict[str,
 
 def _ensure_dataset(db: Database, conn: Connection, name: str) -> int:
     insert = upsert_insert(db.dialect, datasets)
-    conn.execute(insert.values(name=name, created_at=_now_ms()).on_conflict_do_nothing(index_elements=["name"]))
+    conn.execute(insert.values(name=name, created_at=now_ms()).on_conflict_do_nothing(index_elements=["name"]))
     return int(conn.execute(sa.select(datasets.c.id).where(datasets.c.name == name)).scalar_one())
 
 
@@ -202,7 +198,7 @@ def link_to_run(db: Database, run_id: str, version_id: int, role: str) -> None:
         insert = upsert_insert(db.dialect, run_inputs)
         conn.execute(
             insert.values(
-                run_id=run_id, dataset_version_id=version_id, role=role, created_at=_now_ms()
+                run_id=run_id, dataset_version_id=version_id, role=role, created_at=now_ms()
             ).on_conflict_do_nothing(index_elements=["run_id", "dataset_version_id", "role"])
         )
 

@@ -12,7 +12,6 @@ import logging
 import math
 import platform
 import shutil
-import time
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -27,6 +26,7 @@ from mlpilot.models.frames import ModelInput, as_frame, json_records
 from mlpilot.models.hashing import model_sha256
 from mlpilot.models.loaded import LoadedModel
 from mlpilot.models.signature import Signature, infer_signature
+from mlpilot.store.clock import now_ms
 
 __all__ = ["EXAMPLE_ROWS", "load_model_dir", "save_model"]
 
@@ -68,7 +68,7 @@ def save_model(
             input_example=None if example is None else json_records(example.head(EXAMPLE_ROWS)),
             metrics=_finite_metrics(metrics or {}),
             run_id=run_id,
-            created_at=time.time_ns() // 1_000_000,
+            created_at=now_ms(),
         )
         write_descriptor(root, descriptor)
     except BaseException:

@@ -11,9 +11,9 @@ from mlpilot.registry.lookup import model_row, read_versions, version_row
 from mlpilot.registry.records import ModelVersion, VersionStatus
 from mlpilot.registry.uri import check_alias
 from mlpilot.store import Database
+from mlpilot.store.clock import now_ms
 from mlpilot.store.schema import model_aliases, model_versions
 from mlpilot.store.upsert import upsert_insert
-from mlpilot.tracking.clock import now_ms
 
 __all__ = ["alias_history", "delete_alias", "rollback_alias", "set_alias"]
 

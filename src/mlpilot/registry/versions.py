@@ -18,6 +18,7 @@ from mlpilot.registry.lookup import model_row, read_model, read_versions, resolv
 from mlpilot.registry.records import ModelVersion, RegisteredModel, VersionStatus
 from mlpilot.registry.uri import ModelRef
 from mlpilot.store import Database
+from mlpilot.store.clock import now_ms
 from mlpilot.store.schema import (
     model_aliases,
     model_version_tags,
@@ -27,7 +28,6 @@ from mlpilot.store.schema import (
 )
 from mlpilot.store.upsert import upsert_insert
 from mlpilot.tracking.artifacts import clean_artifact_path, list_artifacts
-from mlpilot.tracking.clock import now_ms
 from mlpilot.tracking.limits import MAX_TAG_LENGTH, check_key, check_value
 from mlpilot.tracking.runs import get_run
 

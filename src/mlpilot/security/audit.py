@@ -7,7 +7,6 @@ and an audit trail is kept longer and shown more widely than the data it describ
 from __future__ import annotations
 
 import re
-import time
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
@@ -15,17 +14,13 @@ from sqlalchemy.engine import Connection
 from mlpilot.errors import InvalidInput
 from mlpilot.security.records import AuditEntry
 from mlpilot.store import Database
+from mlpilot.store.clock import now_ms
 from mlpilot.store.schema import audit_log
 
-__all__ = ["MAX_AUDIT_LIMIT", "list_audit", "now_ms", "record"]
+__all__ = ["MAX_AUDIT_LIMIT", "list_audit", "record"]
 
 MAX_AUDIT_LIMIT = 10_000
 _ACTION = re.compile(r"^[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)*$")
-
-
-def now_ms() -> int:
-    """Epoch milliseconds, the unit of every time in the store."""
-    return time.time_ns() // 1_000_000
 
 
 def _clip(text: str, limit: int) -> str:

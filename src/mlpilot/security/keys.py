@@ -32,6 +32,7 @@ from mlpilot.security import audit
 from mlpilot.security.records import ApiKey
 from mlpilot.security.scopes import Scope, parse_scope, parse_scopes
 from mlpilot.store import Database
+from mlpilot.store.clock import now_ms
 from mlpilot.store.schema import api_keys
 from mlpilot.store.upsert import upsert_insert
 
@@ -129,7 +130,7 @@ def create_key(
     granted = parse_scopes(scopes)
     for _attempt in range(3):
         prefix, secret = _new_key()
-        when = audit.now_ms()
+        when = now_ms()
         try:
             with db.write() as conn:
                 if _name_taken(conn, name):
@@ -177,7 +178,7 @@ def revoke_key(db: Database, name_or_prefix: str, *, actor: str, actor_key: str 
     full = _KEY.fullmatch(handle)
     if full is not None:
         handle = full.group(1)
-    when = audit.now_ms()
+    when = now_ms()
     with db.write() as conn:
         row = (
             conn.execute(sa.select(api_keys).where(sa.or_(api_keys.c.name == handle, api_keys.c.prefix == handle)))
@@ -239,7 +240,7 @@ def verify_key(db: Database, presented: str | None, needed: Scope | str) -> ApiK
 
 
 def _touch(db: Database, key_id: int, last_used: int | None) -> int | None:
-    when = audit.now_ms()
+    when = now_ms()
     if last_used is not None and when - last_used < LAST_USED_RESOLUTION_MS:
         return last_used
     try:
@@ -270,7 +271,7 @@ def ensure_bootstrap_key(db: Database, *, actor: str) -> str | None:
     and the insert, and on PostgreSQL the unique name makes every racer but one insert nothing.
     """
     prefix, secret = _new_key()
-    when = audit.now_ms()
+    when = now_ms()
     with db.write() as conn:
         if conn.execute(sa.select(sa.func.count()).select_from(api_keys)).scalar_one():
             return None

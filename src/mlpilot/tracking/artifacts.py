@@ -9,9 +9,9 @@ import sqlalchemy as sa
 from mlpilot.artifacts import Blob
 from mlpilot.errors import InvalidInput, NotFound
 from mlpilot.store import Database
+from mlpilot.store.clock import now_ms
 from mlpilot.store.schema import artifacts
 from mlpilot.store.upsert import upsert_insert
-from mlpilot.tracking.clock import now_ms
 from mlpilot.tracking.runs import require_running
 
 __all__ = ["ArtifactEntry", "clean_artifact_path", "find_artifact", "list_artifacts", "record_artifacts"]

@@ -8,8 +8,8 @@ from sqlalchemy.exc import IntegrityError as SqlIntegrityError
 
 from mlpilot.errors import Conflict, NotFound
 from mlpilot.store import Database
+from mlpilot.store.clock import now_ms
 from mlpilot.store.schema import experiments
-from mlpilot.tracking.clock import now_ms
 from mlpilot.tracking.limits import check_name
 from mlpilot.tracking.records import Experiment
 

@@ -10,9 +10,9 @@ from sqlalchemy.engine import Connection
 
 from mlpilot.errors import Conflict, InactiveRun, InvalidInput, NotFound
 from mlpilot.store import Database
+from mlpilot.store.clock import now_ms
 from mlpilot.store.schema import environments, experiments, params, run_tags, runs
 from mlpilot.store.upsert import upsert_insert
-from mlpilot.tracking.clock import now_ms
 from mlpilot.tracking.environment import GitState, environment_hash
 from mlpilot.tracking.limits import MAX_PARAM_LENGTH, MAX_TAG_LENGTH, check_key, check_name, check_value
 from mlpilot.tracking.loading import load_runs

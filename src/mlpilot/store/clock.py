@@ -1,4 +1,4 @@
-"""Wall-clock time in the unit the store uses."""
+"""Wall-clock time in the unit every table stores: epoch milliseconds."""
 
 from __future__ import annotations
 
