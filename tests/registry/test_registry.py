@@ -154,6 +154,10 @@ def test_bad_input_names_the_thing_and_changes_nothing(client: Client, logged: L
         client.load_model("churn@production")
     with pytest.raises(NotFound, match="no alias 'prod'"):
         client.load_model("models:/churn@prod")
+    with pytest.raises(NotFound, match="no model at 'nothing'"):
+        client.load_model(f"runs:/{run_id}/nothing")
+    with pytest.raises(NotFound, match="'ghost-run' does not exist"):
+        client.load_model("runs:/ghost-run/model")
     after = client.model_events("churn")
     # Only the successful second registration above was recorded.
     assert len(after) == len(before) + 1

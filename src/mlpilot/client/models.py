@@ -6,7 +6,6 @@ Kept apart from local.py so each module stays about one concept; every method is
 
 from __future__ import annotations
 
-import math
 import os
 import shutil
 import tempfile
@@ -16,9 +15,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from mlpilot import models as model_package
-from mlpilot.errors import InvalidInput, NotFound
-from mlpilot.models.descriptor import DESCRIPTOR_FILE
-from mlpilot.models.hashing import model_sha256, tree_hash_from_entries
+from mlpilot.errors import InvalidInput
+from mlpilot.models.hashing import model_sha256
 from mlpilot.registry import ModelEvent, ModelRef, ModelVersion, RegisteredModel, RunModelRef, parse_model_uri
 from mlpilot.registry import aliases as alias_service
 from mlpilot.registry import lineage as lineage_service
@@ -26,6 +24,7 @@ from mlpilot.registry import versions as version_service
 from mlpilot.registry.events import list_events
 from mlpilot.registry.lineage import Lineage, VersionComparison
 from mlpilot.registry.lookup import model_row
+from mlpilot.registry.sources import locate_run_model
 from mlpilot.tracking.artifacts import clean_artifact_path
 from mlpilot.tracking.environment import current_user
 
@@ -101,7 +100,7 @@ class ModelMethods:
         path = clean_artifact_path(name)
         self._require_running(run_id)
         self.flush()  # the descriptor records the run's metrics: buffered points must be in first
-        metrics = {k: v for k, v in self.get_run(run_id).metrics.items() if math.isfinite(v)}
+        metrics = self.get_run(run_id).metrics
         with tempfile.TemporaryDirectory(prefix="mlpilot-model-") as scratch:
             directory = Path(scratch) / "model"
             descriptor = model_package.save_model(
@@ -125,13 +124,9 @@ class ModelMethods:
         """
         parsed = parse_model_uri(uri)
         if isinstance(parsed, RunModelRef):
-            run_id, path = parsed.run_id, clean_artifact_path(parsed.path)
-            entries = self.list_artifacts(run_id, path)
-            if not any(entry.path == f"{path}/{DESCRIPTOR_FILE}" for entry in entries):
-                raise NotFound(
-                    f"run {run_id} has no model at {path!r}", hint="Check the path with `mlpilot runs show`."
-                )
-            expected = tree_hash_from_entries([(e.path, e.sha256) for e in entries], prefix=path)
+            self.get_run(parsed.run_id)
+            found = locate_run_model(self.db, parsed.run_id, parsed.path)
+            run_id, path, expected = found.run_id, found.path, found.sha256
         else:
             version = version_service.get_version(self.db, parsed)
             run_id, path, expected = version.run_id, version.artifact_path, version.sha256
@@ -227,7 +222,5 @@ class ModelMethods:
     def model_lineage(self, name: str, version: int | str | None = None) -> Lineage:
         return lineage_service.lineage(self.db, _ref(name, version))
 
-    def compare_model_versions(
-        self, name: str, a: int | str, b: int | str, *, other_name: str | None = None
-    ) -> VersionComparison:
-        return lineage_service.compare_versions(self.db, _ref(name, a), _ref(other_name or name, b))
+    def compare_model_versions(self, name: str, a: int | str, b: int | str) -> VersionComparison:
+        return lineage_service.compare_versions(self.db, _ref(name, a), _ref(name, b))

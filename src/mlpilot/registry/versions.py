@@ -10,12 +10,12 @@ from collections.abc import Mapping
 import sqlalchemy as sa
 
 from mlpilot.artifacts import ContentStore
-from mlpilot.errors import Conflict, InvalidInput, NotFound
+from mlpilot.errors import Conflict, InvalidInput
 from mlpilot.models.descriptor import DESCRIPTOR_FILE, Descriptor
-from mlpilot.models.hashing import tree_hash_from_entries
 from mlpilot.registry.events import record_event
 from mlpilot.registry.lookup import model_row, read_model, read_versions, resolve_ref, version_row
 from mlpilot.registry.records import ModelVersion, RegisteredModel, VersionStatus
+from mlpilot.registry.sources import locate_run_model
 from mlpilot.registry.uri import ModelRef
 from mlpilot.store import Database
 from mlpilot.store.clock import now_ms
@@ -27,9 +27,7 @@ from mlpilot.store.schema import (
     registered_models,
 )
 from mlpilot.store.upsert import upsert_insert
-from mlpilot.tracking.artifacts import clean_artifact_path, list_artifacts
-from mlpilot.tracking.limits import MAX_TAG_LENGTH, check_key, check_value
-from mlpilot.tracking.runs import get_run
+from mlpilot.tracking.runs import clean_tags, get_run
 
 __all__ = [
     "archive_version",
@@ -69,18 +67,11 @@ def register_model(
 ) -> ModelVersion:
     """Make the model a run logged at ``artifact_path`` the next version of ``name``."""
     check_model_name(name)
-    path = clean_artifact_path(artifact_path)
-    clean_tags = {check_key(k, "tag"): check_value(k, v, "tag", MAX_TAG_LENGTH) for k, v in (tags or {}).items()}
+    tags_clean = clean_tags(tags or {})
     run = get_run(db, run_id)
-    entries = list_artifacts(db, run_id, path)
-    descriptor_entry = next((e for e in entries if e.path == f"{path}/{DESCRIPTOR_FILE}"), None)
-    if descriptor_entry is None:
-        raise NotFound(
-            f"run {run_id} has no model at {path!r}",
-            hint="Log one with run.log_model(model, name=...); `mlpilot runs show RUN_ID` lists the run's artifacts.",
-        )
-    descriptor = _read_descriptor(content, descriptor_entry.sha256, f"runs:/{run_id}/{path}/{DESCRIPTOR_FILE}")
-    sha256 = tree_hash_from_entries([(entry.path, entry.sha256) for entry in entries], prefix=path)
+    found = locate_run_model(db, run_id, artifact_path)
+    path, sha256 = found.path, found.sha256
+    descriptor = _read_descriptor(content, found.descriptor_sha256, f"runs:/{run_id}/{path}/{DESCRIPTOR_FILE}")
     when = now_ms()
     with db.write() as conn:
         conn.execute(
@@ -115,10 +106,10 @@ def register_model(
             )
             .returning(model_versions.c.id)
         ).scalar_one()
-        if clean_tags:
+        if tags_clean:
             conn.execute(
                 model_version_tags.insert(),
-                [{"version_id": version_id, "key": k, "value": v} for k, v in clean_tags.items()],
+                [{"version_id": version_id, "key": k, "value": v} for k, v in tags_clean.items()],
             )
         record_event(
             conn,
@@ -192,7 +183,7 @@ def set_description(
 
 
 def set_tags(db: Database, name: str, values: Mapping[str, object], *, version: int | None = None, actor: str) -> None:
-    clean = {check_key(k, "tag"): check_value(k, v, "tag", MAX_TAG_LENGTH) for k, v in values.items()}
+    clean = clean_tags(values)
     if not clean:
         return
     when = now_ms()
