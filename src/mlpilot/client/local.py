@@ -38,8 +38,6 @@ from mlpilot.tracking.records import Experiment, Metric, Run, RunPage, RunStatus
 
 __all__ = ["Client"]
 
-MetricInput = Metric | tuple[str, float] | tuple[str, float, int] | tuple[str, float, int, int] | Mapping[str, Any]
-
 
 class Client(ModelMethods, KeyMethods):
     """Track experiments and datasets in a SQLite or PostgreSQL database."""
@@ -202,13 +200,13 @@ class Client(ModelMethods, KeyMethods):
     def log_batch(
         self,
         run_id: str,
-        metrics: Iterable[MetricInput] = (),
+        metrics: Iterable[metric_service.MetricInput] = (),
         params: Mapping[str, object] | None = None,
         tags: Mapping[str, object] | None = None,
     ) -> None:
         """Write metrics, params and tags now, in one transaction: all of them or none (not buffered)."""
         when = now_ms()
-        points = [self._point(run_id, item, when) for item in metrics]
+        points = [metric_service.point_from(run_id, item, when) for item in metrics]
         batch_service.log_batch(self.db, run_id, points, params, tags)
 
     def flush(self) -> None:
@@ -364,31 +362,6 @@ class Client(ModelMethods, KeyMethods):
 
     def _write_points(self, points: list[metric_service.Point]) -> None:
         metric_service.write_points(self.db, points)
-
-    @staticmethod
-    def _point(run_id: str, item: MetricInput, when: int) -> metric_service.Point:
-        make = metric_service.make_point
-        if type(item) is tuple:
-            # Most batches are plain tuples; test for them first and without ABC checks.
-            fields: tuple[Any, ...] = item
-            size = len(fields)
-            if size == 3:
-                return make(run_id, fields[0], fields[1], fields[2], when)
-            if size == 2:
-                return make(run_id, fields[0], fields[1], 0, when)
-            if size == 4:
-                return make(run_id, fields[0], fields[1], fields[2], fields[3])
-        elif isinstance(item, Metric):
-            return make(run_id, item.key, item.value, item.step, item.timestamp or when)
-        elif isinstance(item, Mapping):
-            try:
-                return make(run_id, item["key"], item["value"], item.get("step", 0), item.get("timestamp") or when)
-            except KeyError as exc:
-                raise InvalidInput(f"a metric mapping needs 'key' and 'value'; missing {exc}") from exc
-        raise InvalidInput(
-            f"cannot read a metric from {type(item).__name__}",
-            hint="Pass Metric(key, value, step, timestamp), (key, value[, step[, timestamp]]) or a mapping.",
-        )
 
 
 def _close_quietly(ref: weakref.ReferenceType[Client]) -> None:

@@ -5,7 +5,8 @@ from __future__ import annotations
 import functools
 import itertools
 import math
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
@@ -17,11 +18,12 @@ from mlpilot.store.upsert import upsert_insert
 from mlpilot.tracking.limits import MAX_KEY_LENGTH, check_key
 from mlpilot.tracking.records import Metric, RunStatus
 
-__all__ = ["Point", "append_points", "get_metric_history", "make_point", "write_points"]
+__all__ = ["MetricInput", "Point", "append_points", "get_metric_history", "make_point", "point_from", "write_points"]
 
 # (run_id, key, value or None for NaN, step, timestamp ms): tuples, because the hot path builds
 # hundreds of thousands of them.
 Point = tuple[str, str, float | None, int, int]
+MetricInput = Metric | tuple[str, float] | tuple[str, float, int] | tuple[str, float, int, int] | Mapping[str, Any]
 
 _INSERT_PG = "INSERT INTO metrics (run_id, key, value, step, timestamp) VALUES (%s, %s, %s, %s, %s)"
 # SQLite pays per executed statement; a hundred rows per INSERT is about 40% faster than one.
@@ -65,6 +67,32 @@ def make_point(run_id: str, key: str, value: object, step: object, timestamp: ob
         timestamp = _as_int(key, timestamp, "timestamp")
     # NaN is the one float unequal to itself; cheaper than math.isnan on this hot path.
     return (run_id, key, None if number != number else number, step, timestamp)  # noqa: PLR0124
+
+
+def point_from(run_id: str, item: MetricInput, when: int) -> Point:
+    """A point from any accepted form: Metric, (key, value[, step[, timestamp]]) or a mapping."""
+    make = make_point
+    if type(item) is tuple:
+        # Most batches are plain tuples; test for them first and without ABC checks.
+        fields: tuple[Any, ...] = item
+        size = len(fields)
+        if size == 3:
+            return make(run_id, fields[0], fields[1], fields[2], when)
+        if size == 2:
+            return make(run_id, fields[0], fields[1], 0, when)
+        if size == 4:
+            return make(run_id, fields[0], fields[1], fields[2], fields[3])
+    elif isinstance(item, Metric):
+        return make(run_id, item.key, item.value, item.step, item.timestamp or when)
+    elif isinstance(item, Mapping):
+        try:
+            return make(run_id, item["key"], item["value"], item.get("step", 0), item.get("timestamp") or when)
+        except KeyError as exc:
+            raise InvalidInput(f"a metric mapping needs 'key' and 'value'; missing {exc}") from exc
+    raise InvalidInput(
+        f"cannot read a metric from {type(item).__name__}",
+        hint="Pass Metric(key, value, step, timestamp), (key, value[, step[, timestamp]]) or a mapping.",
+    )
 
 
 def _as_int(key: str, value: object, what: str) -> int:

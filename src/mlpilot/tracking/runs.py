@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Mapping
+from dataclasses import dataclass
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
@@ -31,16 +32,14 @@ __all__ = [
 ]
 
 
+@dataclass(frozen=True, slots=True)
 class RunOrigin:
     """Where a run came from, captured by the caller (the client knows its process)."""
 
-    __slots__ = ("entry_point", "environment", "git", "user")
-
-    def __init__(self, user: str, entry_point: str | None, git: GitState, environment: dict[str, object] | None):
-        self.user = user
-        self.entry_point = entry_point
-        self.git = git
-        self.environment = environment
+    user: str
+    entry_point: str | None
+    git: GitState
+    environment: dict[str, object] | None
 
 
 def create_run(
