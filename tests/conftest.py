@@ -12,6 +12,7 @@ import shutil
 import socket
 import subprocess
 import tempfile
+import threading
 import time
 import uuid
 from collections.abc import Iterator
@@ -142,12 +143,62 @@ def isolated_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     return work
 
 
+class LiveServer:
+    """A real mlpilot server (uvicorn on 127.0.0.1, a free port) in a thread of the test process."""
+
+    def __init__(self, store_uri: str, artifact_uri: str, home: Path, **settings: Any) -> None:
+        import uvicorn
+
+        from mlpilot.config import load_settings
+        from mlpilot.server import create_app
+        from mlpilot.server.run import bootstrap
+
+        self.settings = load_settings(tracking_uri=store_uri, artifact_uri=artifact_uri, home=home, **settings)
+        secret = bootstrap(self.settings)
+        assert secret is not None, "a fresh store gets a bootstrap admin key"
+        self.admin_key = secret
+        self.port = _free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        config = uvicorn.Config(
+            create_app(self.settings), host="127.0.0.1", port=self.port, log_level="warning", access_log=False
+        )
+        self.server = uvicorn.Server(config)
+        self.thread = threading.Thread(target=self.server.run, name=f"mlpilot-server-{self.port}", daemon=True)
+
+    def start(self) -> LiveServer:
+        self.thread.start()
+        deadline = time.monotonic() + 30
+        while not self.server.started:
+            if not self.thread.is_alive() or time.monotonic() > deadline:
+                raise RuntimeError("the test server did not start")
+            time.sleep(0.01)
+        return self
+
+    def stop(self) -> None:
+        self.server.should_exit = True
+        self.thread.join(timeout=30)
+
+
 @pytest.fixture
-def client(store_uri: str, tmp_path: Path, isolated_env: Path) -> Iterator[Any]:
-    """A client on a fresh store (SQLite and PostgreSQL), artifacts and home in tmp_path."""
+def live_server(store_uri: str, tmp_path: Path, isolated_env: Path) -> Iterator[LiveServer]:
+    """A server on a fresh store (SQLite and PostgreSQL); rate limiting off (tested on its own)."""
+    server = LiveServer(store_uri, str(tmp_path / "artifacts"), tmp_path / "server-home", server_rate_limit=0)
+    server.start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture(params=["local", pytest.param("remote", marks=pytest.mark.remote)])
+def client(request: pytest.FixtureRequest, store_uri: str, tmp_path: Path, isolated_env: Path) -> Iterator[Any]:
+    """A client on a fresh store (SQLite and PostgreSQL), directly and through a real server."""
     from mlpilot.client import Client
     from mlpilot.config import load_settings
 
-    opened = Client(store_uri, str(tmp_path / "artifacts"), settings=load_settings(home=tmp_path / "home"))
+    settings = load_settings(home=tmp_path / "home")
+    if request.param == "local":
+        opened = Client(store_uri, str(tmp_path / "artifacts"), settings=settings)
+    else:
+        server: LiveServer = request.getfixturevalue("live_server")
+        opened = Client(server.url, api_key=server.admin_key, settings=settings)
     yield opened
     opened.close()

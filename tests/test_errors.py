@@ -31,4 +31,17 @@ def test_user_mistakes_are_4xx_and_catchable_as_builtins() -> None:
 
 
 def test_every_error_is_listed_in_all() -> None:
-    assert {e.__name__ for e in all_errors()} == set(errors.__all__)
+    assert {e.__name__ for e in all_errors()} | {"error_for_code"} == set(errors.__all__)
+
+
+def test_codes_are_unique_and_map_back_to_their_class() -> None:
+    codes = [error.code for error in all_errors()]
+    assert len(codes) == len(set(codes))
+    for error in all_errors():
+        assert errors.error_for_code(error.code) is error
+    assert errors.error_for_code("SOMETHING_NEW") is errors.MlpilotError
+
+
+def test_rate_limited_carries_retry_after() -> None:
+    assert errors.RateLimited("slow down", retry_after=2.5).retry_after == 2.5
+    assert errors.PayloadTooLarge("big").http_status == 413

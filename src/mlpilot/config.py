@@ -11,7 +11,7 @@ import tomllib
 from pathlib import Path
 from typing import Any
 
-from pydantic import Field, ValidationError
+from pydantic import Field, SecretStr, ValidationError
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
 from mlpilot.errors import InvalidInput
@@ -38,6 +38,27 @@ class Settings(BaseSettings):
     metric_flush_interval: float = Field(default=0.5, gt=0, description="Seconds between metric buffer flushes.")
     metric_flush_size: int = Field(default=5000, gt=0, description="Buffered points that force a flush.")
     sqlite_busy_timeout: float = Field(default=60.0, gt=0, description="Seconds a SQLite writer waits for the lock.")
+    api_key: SecretStr | None = Field(default=None, description="API key the client sends to an http(s):// server.")
+    http_timeout: float = Field(default=60.0, gt=0, description="Seconds the remote client waits for a response.")
+    server_host: str = Field(default="127.0.0.1", description="Address `mlpilot server` binds to.")
+    server_port: int = Field(default=5050, ge=0, le=65535, description="Port `mlpilot server` listens on.")
+    server_workers: int = Field(default=1, ge=1, le=64, description="Server worker processes.")
+    server_max_body_bytes: int = Field(
+        default=16 * 1024 * 1024, gt=0, description="Largest JSON request body the server accepts (else 413)."
+    )
+    server_max_upload_bytes: int = Field(
+        default=1024**3, gt=0, description="Largest artifact or dataset upload the server accepts (else 413)."
+    )
+    server_max_results: int = Field(
+        default=1000,
+        gt=0,
+        le=50_000,
+        description="Most runs one search page returns; ask for more by page token.",
+    )
+    server_rate_limit: float = Field(
+        default=200.0, ge=0, description="Sustained requests per second per API key and worker (0: no limit)."
+    )
+    server_rate_burst: int = Field(default=400, gt=0, description="Requests a key may send at once above the rate.")
 
     @classmethod
     def settings_customise_sources(

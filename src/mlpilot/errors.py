@@ -6,13 +6,16 @@ raise.
 
     MlpilotError                  500 / exit 1   something we did not expect
     ├── InvalidInput              400 / exit 2   the caller sent something malformed
-    │   └── LimitExceeded         400 / exit 2   a key or value is longer than allowed
+    │   ├── LimitExceeded         400 / exit 2   a key or value is longer than allowed
+    │   ├── InvalidRequest        422 / exit 2   an HTTP request does not match the API schema
+    │   └── PayloadTooLarge       413 / exit 2   a request body is larger than the server accepts
     ├── NotFound                  404 / exit 3   a named thing does not exist
     ├── Conflict                  409 / exit 4   the request contradicts what is stored
     │   └── InactiveRun           409 / exit 4   logging to a run that has ended
     ├── IntegrityError            409 / exit 5   stored bytes no longer match their hash
     ├── Unauthorized              401 / exit 6   no valid credentials
     ├── Forbidden                 403 / exit 6   credentials lack the needed scope
+    ├── RateLimited               429 / exit 8   too many requests with one key; retry later
     └── StoreUnavailable          503 / exit 7   the database or artifact store cannot be reached
 """
 
@@ -26,11 +29,15 @@ __all__ = [
     "InactiveRun",
     "IntegrityError",
     "InvalidInput",
+    "InvalidRequest",
     "LimitExceeded",
     "MlpilotError",
     "NotFound",
+    "PayloadTooLarge",
+    "RateLimited",
     "StoreUnavailable",
     "Unauthorized",
+    "error_for_code",
 ]
 
 
@@ -64,6 +71,18 @@ class InvalidInput(MlpilotError, ValueError):
 class LimitExceeded(InvalidInput):
     code = "LIMIT_EXCEEDED"
     default_hint = "Shorten the value, or store large content as an artifact instead."
+
+
+class InvalidRequest(InvalidInput):
+    http_status = 422
+    code = "INVALID_REQUEST"
+    default_hint = "Compare the request with the API schema at /api/v1/openapi.json."
+
+
+class PayloadTooLarge(InvalidInput):
+    http_status = 413
+    code = "PAYLOAD_TOO_LARGE"
+    default_hint = "Send less per request (split the batch), or raise the server's configured limit."
 
 
 class NotFound(MlpilotError, LookupError):
@@ -106,8 +125,31 @@ class Forbidden(MlpilotError):
     default_hint = "Use a key with the scope this operation needs (`mlpilot keys create --scopes`)."
 
 
+class RateLimited(MlpilotError):
+    http_status = 429
+    exit_code = 8
+    code = "RATE_LIMITED"
+    default_hint = "Wait the number of seconds in Retry-After, batch more work per request, or ask for a higher limit."
+
+    def __init__(self, message: str, *, retry_after: float = 1.0, hint: str | None = None) -> None:
+        super().__init__(message, hint=hint)
+        self.retry_after = retry_after
+
+
 class StoreUnavailable(MlpilotError):
     http_status = 503
     exit_code = 7
     code = "STORE_UNAVAILABLE"
     default_hint = "Check that the database and artifact locations exist and are reachable."
+
+
+def error_for_code(code: str) -> type[MlpilotError]:
+    """The error class an HTTP error body's ``code`` names (MlpilotError for unknown codes), so the
+    remote client raises what the local transport would have raised."""
+    pending: list[type[MlpilotError]] = [MlpilotError]
+    while pending:
+        kind = pending.pop()
+        if kind.code == code:
+            return kind
+        pending.extend(kind.__subclasses__())
+    return MlpilotError

@@ -17,12 +17,23 @@ from mlpilot.errors import StoreUnavailable
         ("mysql://localhost/db", "unsupported database"),
         ("sqlite://", "in-memory"),
         ("not a uri", "cannot parse"),
-        ("http://127.0.0.1:5050", "server URI"),
     ],
 )
 def test_bad_uris(uri: str, fragment: str, isolated_env: Path) -> None:
     with pytest.raises(InvalidInput, match=fragment):
         mlpilot.connect(uri)
+
+
+def test_unreachable_server_is_a_clear_error(isolated_env: Path) -> None:
+    import socket
+
+    with socket.socket() as sock:  # a port nobody listens on
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    with mlpilot.connect(f"http://127.0.0.1:{port}", api_key="x") as client:
+        assert client.is_remote and client.artifact_uri is None
+        with pytest.raises(StoreUnavailable, match="cannot reach the mlpilot server"):
+            client.list_experiments()
 
 
 def test_unreachable_postgres_is_a_clear_error(isolated_env: Path) -> None:

@@ -50,7 +50,7 @@ class ContentStore:
         return self.backend.exists(self.key(sha256))
 
     def read_bytes(self, sha256: str) -> bytes:
-        with self._open(sha256) as handle:
+        with self.open(sha256) as handle:
             data = handle.read()
         if hashlib.sha256(data).hexdigest() != sha256:
             raise _tampered(sha256, self.backend.uri)
@@ -63,7 +63,7 @@ class ContentStore:
         fd, temp = tempfile.mkstemp(dir=target.parent, prefix=".tmp-", suffix=".part")
         digest = hashlib.sha256()
         try:
-            with self._open(sha256) as source, os.fdopen(fd, "wb") as out:
+            with self.open(sha256) as source, os.fdopen(fd, "wb") as out:
                 while chunk := source.read(_CHUNK):
                     digest.update(chunk)
                     out.write(chunk)
@@ -76,7 +76,8 @@ class ContentStore:
             raise
         return target
 
-    def _open(self, sha256: str) -> BinaryIO:
+    def open(self, sha256: str) -> BinaryIO:
+        """A reader of the object's bytes; the caller checks the hash (e.g. while streaming it on)."""
         try:
             return self.backend.open(self.key(sha256))
         except FileNotFoundError as exc:

@@ -9,7 +9,7 @@ from typing import Annotated
 import typer
 from rich.markup import escape
 
-from mlpilot.cli import datasets, db, experiments, keys, models, project, runs
+from mlpilot.cli import datasets, db, experiments, keys, models, project, runs, server
 from mlpilot.cli.context import CliState
 from mlpilot.cli.render import err_console
 from mlpilot.config import load_settings
@@ -32,6 +32,7 @@ app.add_typer(models.app, name="models")
 app.add_typer(runs.app, name="runs")
 app.command("run")(project.run)
 app.command("init")(project.init)
+app.command("server")(server.server)
 
 
 @app.callback()

@@ -1,6 +1,6 @@
 """The client API: one set of methods whatever the transport."""
 
 from mlpilot.client.active_run import ActiveRun
-from mlpilot.client.local import Client
+from mlpilot.client.core import Client
 
 __all__ = ["ActiveRun", "Client"]

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 from mlpilot.tracking.records import Run, RunStatus
 
 if TYPE_CHECKING:
-    from mlpilot.client.local import Client
+    from mlpilot.client.core import Client
     from mlpilot.client.models import LoggedModel
     from mlpilot.data import DatasetVersion
     from mlpilot.tracking.artifacts import ArtifactEntry

@@ -17,11 +17,11 @@ from types import TracebackType
 from typing import TYPE_CHECKING, Any
 
 from mlpilot.client.active_run import ActiveRun, Terminated
-from mlpilot.client.local import Client
+from mlpilot.client.core import Client
 from mlpilot.client.models import LoggedModel
 from mlpilot.config import load_settings
 from mlpilot.data import DatasetVersion
-from mlpilot.errors import Conflict, InvalidInput
+from mlpilot.errors import Conflict
 from mlpilot.registry import ModelVersion
 from mlpilot.tracking.artifacts import ArtifactEntry
 from mlpilot.tracking.records import Metric, Run, RunPage, RunStatus
@@ -62,14 +62,10 @@ _hook_installed = False
 _terminated = False
 
 
-def connect(uri: str | None = None, *, artifact_uri: str | None = None) -> Client:
-    """A client for ``sqlite:///…`` or ``postgresql://…`` (default: the configured tracking URI)."""
-    if uri is not None and uri.startswith(("http://", "https://")):
-        raise InvalidInput(
-            f"{uri} is a server URI; the remote transport is not available in this version",
-            hint="Connect to the database directly with sqlite:///… or postgresql://….",
-        )
-    return Client(uri, artifact_uri)
+def connect(uri: str | None = None, *, artifact_uri: str | None = None, api_key: str | None = None) -> Client:
+    """A client for ``sqlite:///…``, ``postgresql://…`` or a server at ``http(s)://…`` (default: the
+    configured tracking URI). A server needs ``api_key`` (or ``MLPILOT_API_KEY``)."""
+    return Client(uri, artifact_uri, api_key=api_key)
 
 
 def get_client() -> Client:
@@ -81,7 +77,7 @@ def get_client() -> Client:
         return _default
 
 
-def set_tracking_uri(uri: str | None, *, artifact_uri: str | None = None) -> Client:
+def set_tracking_uri(uri: str | None, *, artifact_uri: str | None = None, api_key: str | None = None) -> Client:
     """Point the module-level functions at another store (None: back to the configured one)."""
     global _default
     with _lock:
@@ -90,7 +86,7 @@ def set_tracking_uri(uri: str | None, *, artifact_uri: str | None = None) -> Cli
         previous.close()
     if uri is None:
         return get_client()
-    client = connect(uri, artifact_uri=artifact_uri)
+    client = connect(uri, artifact_uri=artifact_uri, api_key=api_key)
     with _lock:
         _default = client
     return client

@@ -1,7 +1,7 @@
 """Client methods for models and the registry, mixed into Client.
 
-Kept apart from local.py so each module stays about one concept; every method is a thin call into
-``mlpilot.models`` or ``mlpilot.registry``.
+Kept apart from core.py so each module stays about one concept. Packaging and loading happen on
+the client's machine whatever the transport; registry operations go through the transport.
 """
 
 from __future__ import annotations
@@ -17,22 +17,15 @@ from typing import TYPE_CHECKING, Any
 from mlpilot import models as model_package
 from mlpilot.errors import InvalidInput
 from mlpilot.models.hashing import model_sha256
-from mlpilot.registry import ModelEvent, ModelRef, ModelVersion, RegisteredModel, RunModelRef, parse_model_uri
-from mlpilot.registry import aliases as alias_service
-from mlpilot.registry import lineage as lineage_service
-from mlpilot.registry import versions as version_service
-from mlpilot.registry.events import list_events
+from mlpilot.registry import ModelEvent, ModelVersion, RegisteredModel, RunModelRef, parse_model_uri, version_ref
 from mlpilot.registry.lineage import Lineage, VersionComparison
-from mlpilot.registry.lookup import model_row
-from mlpilot.registry.sources import locate_run_model
+from mlpilot.registry.sources import find_run_model
 from mlpilot.tracking.artifacts import clean_artifact_path
-from mlpilot.tracking.environment import current_user
 
 if TYPE_CHECKING:
-    from mlpilot.artifacts import ContentStore
+    from mlpilot.client.transport import Transport
     from mlpilot.config import Settings
     from mlpilot.models import LoadedModel
-    from mlpilot.store import Database
     from mlpilot.tracking.artifacts import ArtifactEntry
     from mlpilot.tracking.records import Run
 
@@ -56,21 +49,10 @@ class LoggedModel:
         return {**{k: getattr(self, k) for k in ("run_id", "artifact_path", "flavor", "sha256")}, "uri": self.uri}
 
 
-def _ref(name: str, version: int | str | None) -> ModelRef:
-    if version is None or (isinstance(version, str) and version.lower() == "latest"):
-        return ModelRef(name)
-    if isinstance(version, int) or (isinstance(version, str) and version.isdecimal()):
-        return ModelRef(name, version=int(version))
-    if isinstance(version, str) and version.startswith("@"):
-        return ModelRef(name, alias=version[1:])
-    raise InvalidInput(f"cannot read version {version!r} of {name!r}", hint="Pass a number, 'latest' or '@alias'.")
-
-
 class ModelMethods:
     """Models and registry operations; expects the attributes and methods Client provides."""
 
-    db: Database
-    content: ContentStore
+    transport: Transport
     settings: Settings
 
     if TYPE_CHECKING:
@@ -125,10 +107,10 @@ class ModelMethods:
         parsed = parse_model_uri(uri)
         if isinstance(parsed, RunModelRef):
             self.get_run(parsed.run_id)
-            found = locate_run_model(self.db, parsed.run_id, parsed.path)
+            found = find_run_model(parsed.run_id, parsed.path, self.list_artifacts(parsed.run_id, parsed.path))
             run_id, path, expected = found.run_id, found.path, found.sha256
         else:
-            version = version_service.get_version(self.db, parsed)
+            version = self.transport.get_model_version(parsed)
             run_id, path, expected = version.run_id, version.artifact_path, version.sha256
         return model_package.load_model_dir(
             self._cached_model(run_id, path, expected), expected_sha256=expected, name=uri
@@ -165,62 +147,51 @@ class ModelMethods:
         reason: str | None = None,
     ) -> ModelVersion:
         """The next version of ``name`` from the model a run logged at ``artifact_path``."""
-        return version_service.register_model(
-            self.db,
-            self.content,
-            run_id,
-            artifact_path,
-            name,
-            actor=current_user(),
-            description=description,
-            tags=tags,
-            reason=reason,
-        )
+        return self.transport.register_model(run_id, artifact_path, name, description, tags, reason)
 
     def get_registered_model(self, name: str) -> RegisteredModel:
-        return version_service.get_model(self.db, name)
+        return self.transport.get_registered_model(name)
 
     def list_registered_models(self) -> list[RegisteredModel]:
-        return version_service.list_models(self.db)
+        return self.transport.list_registered_models()
 
     def get_model_version(self, name: str, version: int | str | None = None) -> ModelVersion:
         """A version by number, ``"@alias"``, or the latest READY one (None or ``"latest"``)."""
-        return version_service.get_version(self.db, _ref(name, version))
+        return self.transport.get_model_version(version_ref(name, version))
 
     def resolve_model_uri(self, uri: str) -> ModelVersion:
         parsed = parse_model_uri(uri)
         if isinstance(parsed, RunModelRef):
             raise InvalidInput(f"{uri} names a run's artifact, not a registered version", hint="Use models:/NAME/…")
-        return version_service.get_version(self.db, parsed)
+        return self.transport.get_model_version(parsed)
 
     def list_model_versions(self, name: str, *, include_archived: bool = True) -> list[ModelVersion]:
-        return version_service.list_versions(self.db, name, include_archived=include_archived)
+        return self.transport.list_model_versions(name, include_archived)
 
     def set_model_description(self, name: str, description: str | None, version: int | None = None) -> None:
-        version_service.set_description(self.db, name, description, version=version, actor=current_user())
+        self.transport.set_model_description(name, description, version)
 
     def set_model_tags(self, name: str, tags: Mapping[str, object], version: int | None = None) -> None:
-        version_service.set_tags(self.db, name, tags, version=version, actor=current_user())
+        self.transport.set_model_tags(name, tags, version)
 
     def set_alias(self, name: str, alias: str, version: int, *, reason: str | None = None) -> ModelVersion:
-        return alias_service.set_alias(self.db, name, alias, version, actor=current_user(), reason=reason)
+        return self.transport.set_alias(name, alias, version, reason)
 
     def delete_alias(self, name: str, alias: str, *, reason: str | None = None) -> None:
-        alias_service.delete_alias(self.db, name, alias, actor=current_user(), reason=reason)
+        self.transport.delete_alias(name, alias, reason)
 
     def rollback(self, name: str, alias: str, *, reason: str | None = None) -> ModelVersion:
         """Move ``alias`` back to its previous holder; repeated calls keep stepping back."""
-        return alias_service.rollback_alias(self.db, name, alias, actor=current_user(), reason=reason)
+        return self.transport.rollback(name, alias, reason)
 
     def archive_model_version(self, name: str, version: int, *, reason: str | None = None) -> ModelVersion:
-        return version_service.archive_version(self.db, name, version, actor=current_user(), reason=reason)
+        return self.transport.archive_model_version(name, version, reason)
 
     def model_events(self, name: str) -> list[ModelEvent]:
-        with self.db.read() as conn:
-            return list_events(conn, model_row(conn, name)["id"])
+        return self.transport.model_events(name)
 
     def model_lineage(self, name: str, version: int | str | None = None) -> Lineage:
-        return lineage_service.lineage(self.db, _ref(name, version))
+        return self.transport.model_lineage(version_ref(name, version))
 
     def compare_model_versions(self, name: str, a: int | str, b: int | str) -> VersionComparison:
-        return lineage_service.compare_versions(self.db, _ref(name, a), _ref(name, b))
+        return self.transport.compare_model_versions(version_ref(name, a), version_ref(name, b))

@@ -169,5 +169,11 @@ def to_parquet_bytes(frame: pd.DataFrame) -> bytes:
 
 
 def from_parquet_bytes(data: bytes) -> pd.DataFrame:
-    frame: pd.DataFrame = pq.read_table(io.BytesIO(data)).to_pandas()
-    return frame
+    """The frame in Parquet bytes; InvalidInput when they are not Parquet (e.g. an upload's body)."""
+    try:
+        table = pq.read_table(io.BytesIO(data))
+    except (pa.ArrowException, OSError, ValueError) as exc:
+        raise InvalidInput(
+            f"the data is not a readable Parquet file: {exc}", hint="Send the dataset as Parquet bytes."
+        ) from exc
+    return _arrow_to_pandas(table, "the Parquet data")

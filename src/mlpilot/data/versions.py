@@ -94,8 +94,14 @@ def check_role(role: object) -> str:
     return role
 
 
-def log_dataset(db: Database, content: ContentStore, data: object, name: str) -> DatasetVersion:
-    """Store ``data`` as a version of dataset ``name``; the same content returns the same version."""
+def log_dataset(
+    db: Database, content: ContentStore, data: object, name: str, *, source: str | None = None
+) -> DatasetVersion:
+    """Store ``data`` as a version of dataset ``name``; the same content returns the same version.
+
+    ``source`` records where in-memory data came from (the remote client sends the file path it
+    read); a path given as ``data`` is its own source.
+    """
     check_dataset_name(name)
     frame = read_frame(data)
     digest = content_hash(frame.frame)
@@ -111,7 +117,7 @@ def log_dataset(db: Database, content: ContentStore, data: object, name: str) ->
         "profile": json_safe(build_profile(frame.frame)),
         "storage_sha256": blob.sha256,
         "size": blob.size,
-        "source": frame.source,
+        "source": frame.source or source,
     }
     for attempt in range(1, _MAX_ATTEMPTS + 1):
         try:

@@ -141,12 +141,16 @@ def child_environment(client: Client, run: Run, base: Mapping[str, str] | None =
         {
             "MLPILOT_RUN_ID": run.id,
             "MLPILOT_TRACKING_URI": _absolute_tracking_uri(client),
-            "MLPILOT_ARTIFACT_URI": _absolute_location(client.artifact_uri),
             "MLPILOT_HOME": str(client.settings.home.expanduser().resolve()),
             # Runs the script creates itself (nested ones) land in the same experiment.
             "MLPILOT_EXPERIMENT_NAME": run.experiment_name,
         }
     )
+    if client.artifact_uri is not None:
+        env["MLPILOT_ARTIFACT_URI"] = _absolute_location(client.artifact_uri)
+    api_key: str | None = getattr(client.transport, "api_key", None)
+    if api_key is not None:
+        env["MLPILOT_API_KEY"] = api_key
     # `python` in the command must be the interpreter mlpilot runs in (its venv), not the first on PATH.
     bin_dir = str(Path(sys.executable).parent)
     env["PATH"] = os.pathsep.join([bin_dir, env["PATH"]]) if env.get("PATH") else bin_dir
@@ -180,6 +184,8 @@ def _enclosing_run(client: Client) -> str | None:
 
 
 def _absolute_tracking_uri(client: Client) -> str:
+    if client.is_remote:
+        return client.tracking_uri
     path = client.db.sqlite_path
     if path is None:
         return client.tracking_uri

@@ -1,7 +1,7 @@
 """The model registry: named models, numbered versions, aliases, an audit trail and lineage."""
 
 from mlpilot.registry.records import ModelEvent, ModelVersion, RegisteredModel, VersionStatus
-from mlpilot.registry.uri import ModelRef, RunModelRef, parse_model_uri
+from mlpilot.registry.uri import ModelRef, RunModelRef, parse_model_uri, version_ref
 
 __all__ = [
     "ModelEvent",
@@ -11,4 +11,5 @@ __all__ = [
     "RunModelRef",
     "VersionStatus",
     "parse_model_uri",
+    "version_ref",
 ]

@@ -8,10 +8,12 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
+from mlpilot.registry.lookup import model_row
 from mlpilot.registry.records import ModelEvent
+from mlpilot.store import Database
 from mlpilot.store.schema import model_events, registered_models
 
-__all__ = ["list_events", "record_event"]
+__all__ = ["events_of", "list_events", "record_event"]
 
 
 def record_event(
@@ -66,3 +68,9 @@ def list_events(conn: Connection, model_id: int, *, alias: str | None = None) ->
         )
         for row in conn.execute(query).mappings()
     ]
+
+
+def events_of(db: Database, name: str) -> list[ModelEvent]:
+    """Every event of model ``name``, oldest first; NotFound if there is no such model."""
+    with db.read() as conn:
+        return list_events(conn, model_row(conn, name)["id"])

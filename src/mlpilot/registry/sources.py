@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from mlpilot.errors import NotFound
 from mlpilot.models.descriptor import DESCRIPTOR_FILE
 from mlpilot.models.hashing import tree_hash_from_entries
 from mlpilot.store import Database
-from mlpilot.tracking.artifacts import clean_artifact_path, list_artifacts
+from mlpilot.tracking.artifacts import ArtifactEntry, clean_artifact_path, list_artifacts
 
-__all__ = ["RunModel", "locate_run_model"]
+__all__ = ["RunModel", "find_run_model", "locate_run_model"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -26,7 +27,12 @@ class RunModel:
 def locate_run_model(db: Database, run_id: str, artifact_path: str) -> RunModel:
     """Find the model a run logged at ``artifact_path`` and hash it from the artifact index (no download)."""
     path = clean_artifact_path(artifact_path)
-    entries = list_artifacts(db, run_id, path)
+    return find_run_model(run_id, path, list_artifacts(db, run_id, path))
+
+
+def find_run_model(run_id: str, artifact_path: str, entries: Sequence[ArtifactEntry]) -> RunModel:
+    """The model folder ``artifact_path`` among a run's artifact ``entries`` (those under that path)."""
+    path = clean_artifact_path(artifact_path)
     descriptor = next((entry for entry in entries if entry.path == f"{path}/{DESCRIPTOR_FILE}"), None)
     if descriptor is None:
         raise NotFound(

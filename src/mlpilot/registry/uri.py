@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 from mlpilot.errors import InvalidInput
 
-__all__ = ["ModelRef", "RunModelRef", "parse_model_uri"]
+__all__ = ["ModelRef", "RunModelRef", "parse_model_uri", "version_ref"]
 
 _HINT = "Use models:/NAME/VERSION, models:/NAME@ALIAS, models:/NAME/latest or runs:/RUN_ID/PATH."
 _ALIAS = re.compile(r"^[A-Za-z_][A-Za-z0-9_.\-]{0,249}$")
@@ -63,3 +63,14 @@ def parse_model_uri(uri: str) -> ModelRef | RunModelRef:
     if not tail.isdecimal() or int(tail) < 1:
         raise InvalidInput(f"cannot parse model URI {uri!r}: {tail!r} is not a version number", hint=_HINT)
     return ModelRef(name, version=int(tail))
+
+
+def version_ref(name: str, version: int | str | None) -> ModelRef:
+    """A version of ``name`` by number, ``"@alias"``, or the latest (None or ``"latest"``)."""
+    if version is None or (isinstance(version, str) and version.lower() == "latest"):
+        return ModelRef(name)
+    if isinstance(version, int) or (isinstance(version, str) and version.isdecimal()):
+        return ModelRef(name, version=int(version))
+    if isinstance(version, str) and version.startswith("@"):
+        return ModelRef(name, alias=check_alias(version[1:]))
+    raise InvalidInput(f"cannot read version {version!r} of {name!r}", hint="Pass a number, 'latest' or '@alias'.")

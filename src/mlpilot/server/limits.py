@@ -1,0 +1,117 @@
+"""Request limits: a per-key token bucket (429 with Retry-After) and a body size cap (413).
+
+The body cap is enforced on the bytes actually received, not only on Content-Length, so a chunked
+upload cannot slip past it. Rate limits are kept per worker process: with N workers a key gets up
+to N times the configured rate, which the docs state.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+import threading
+import time
+from collections.abc import Callable
+
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from mlpilot.errors import PayloadTooLarge, RateLimited
+from mlpilot.server.errors import error_body
+
+__all__ = ["BodyLimit", "RateLimiter", "is_upload"]
+
+_UPLOADS = (
+    ("PUT", re.compile(r"^/api/v1/runs/[^/]+/artifacts/.+")),
+    ("POST", re.compile(r"^/api/v1/datasets/.+/versions$")),
+)
+
+
+def is_upload(method: str, path: str) -> bool:
+    """Artifact and dataset uploads get the (larger) upload limit; every other body the JSON one."""
+    return any(method == verb and pattern.match(path) for verb, pattern in _UPLOADS)
+
+
+class RateLimiter:
+    """A token bucket per key: ``rate`` requests per second sustained, ``burst`` at once."""
+
+    def __init__(self, rate: float, burst: int, clock: Callable[[], float] = time.monotonic) -> None:
+        self.rate = rate
+        self.burst = float(burst)
+        self._clock = clock
+        self._buckets: dict[str, tuple[float, float]] = {}
+        self._lock = threading.Lock()
+
+    def take(self, key: str) -> None:
+        """Spend one token of ``key``'s bucket, or raise RateLimited saying when one is free."""
+        if self.rate <= 0:
+            return
+        now = self._clock()
+        with self._lock:
+            tokens, last = self._buckets.get(key, (self.burst, now))
+            tokens = min(self.burst, tokens + (now - last) * self.rate)
+            if tokens < 1.0:
+                self._buckets[key] = (tokens, now)
+                wait = (1.0 - tokens) / self.rate
+                raise RateLimited(
+                    f"the API key {key!r} sent more than {self.rate:g} requests per second",
+                    retry_after=math.ceil(wait * 1000) / 1000,
+                )
+            self._buckets[key] = (tokens - 1.0, now)
+
+
+class BodyLimit:
+    """ASGI middleware answering 413 for bodies over the limit, declared or streamed."""
+
+    def __init__(self, app: ASGIApp, *, json_limit: int, upload_limit: int) -> None:
+        self.app = app
+        self.json_limit = json_limit
+        self.upload_limit = upload_limit
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        limit = self.upload_limit if is_upload(scope["method"], scope["path"]) else self.json_limit
+        declared = _content_length(scope)
+        if declared is not None and declared > limit:
+            await _refuse(send, _too_large(limit))
+            return
+        received = 0
+
+        async def counted() -> Message:
+            nonlocal received
+            message = await receive()
+            if message["type"] == "http.request":
+                received += len(message.get("body", b""))
+                if received > limit:
+                    # Raised inside the handler's body read, so the app's error handler answers 413.
+                    raise _too_large(limit)
+            return message
+
+        await self.app(scope, counted, send)
+
+
+def _content_length(scope: Scope) -> int | None:
+    for name, value in scope["headers"]:
+        if name == b"content-length":
+            try:
+                return int(value)
+            except ValueError:
+                return None
+    return None
+
+
+def _too_large(limit: int) -> PayloadTooLarge:
+    return PayloadTooLarge(f"the request body is larger than this server's limit of {limit:,} bytes")
+
+
+async def _refuse(send: Send, error: PayloadTooLarge) -> None:
+    body = error_body(error.code, error.message, error.hint)
+    await send(
+        {
+            "type": "http.response.start",
+            "status": error.http_status,
+            "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())],
+        }
+    )
+    await send({"type": "http.response.body", "body": body})

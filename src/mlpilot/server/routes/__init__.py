@@ -1,0 +1,1 @@
+"""One router per domain; each route parses, calls one service, renders."""

@@ -1,0 +1,39 @@
+"""Aliases and the model event log: moving, deleting and rolling back aliases needs ``deploy``."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Response
+
+from mlpilot.registry import ModelEvent, ModelVersion
+from mlpilot.registry import aliases as alias_service
+from mlpilot.registry.events import events_of
+from mlpilot.server.auth import actor_of
+from mlpilot.server.deps import Deployer, Reader, State, render
+from mlpilot.wire.bodies import AliasBody, ReasonBody
+
+router = APIRouter(prefix="/models/{name}", tags=["aliases"])
+
+
+@router.put("/aliases/{alias}", name="model.alias.set", response_model=ModelVersion)
+def set_alias(name: str, alias: str, body: AliasBody, state: State, key: Deployer) -> Response:
+    """Point ``alias`` at ``version`` (an event records the previous holder)."""
+    moved = alias_service.set_alias(state.db, name, alias, body.version, actor=actor_of(key), reason=body.reason)
+    return render(moved)
+
+
+@router.delete("/aliases/{alias}", name="model.alias.delete", status_code=204)
+def delete_alias(name: str, alias: str, state: State, key: Deployer, reason: str | None = None) -> Response:
+    alias_service.delete_alias(state.db, name, alias, actor=actor_of(key), reason=reason)
+    return Response(status_code=204)
+
+
+@router.post("/aliases/{alias}/rollback", name="model.alias.rollback", response_model=ModelVersion)
+def rollback(name: str, alias: str, body: ReasonBody, state: State, key: Deployer) -> Response:
+    """Move ``alias`` back to its previous holder; repeated calls keep stepping back."""
+    return render(alias_service.rollback_alias(state.db, name, alias, actor=actor_of(key), reason=body.reason))
+
+
+@router.get("/events", response_model=list[ModelEvent], tags=["events"])
+def model_events(name: str, state: State, key: Reader) -> Response:
+    """Every registration, alias move, rollback, archive, description and tag change, oldest first."""
+    return render(events_of(state.db, name))

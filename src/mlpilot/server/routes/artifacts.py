@@ -1,0 +1,90 @@
+"""Run artifacts: streamed upload (one file per request) and streamed, hash-labelled download."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+
+from fastapi import APIRouter, Request, Response
+from fastapi.responses import StreamingResponse
+from starlette.concurrency import run_in_threadpool
+
+from mlpilot.artifacts import Blob, ContentStore
+from mlpilot.server.deps import Reader, State, Writer, render
+from mlpilot.tracking import artifacts as artifact_service
+from mlpilot.tracking import runs as run_service
+from mlpilot.tracking.artifacts import ArtifactEntry
+
+router = APIRouter(prefix="/runs/{run_id}/artifacts", tags=["artifacts"])
+
+SHA256_HEADER = "X-Content-SHA256"
+_CHUNK = 1 << 20
+
+
+@router.put(
+    "/{path:path}",
+    name="artifact.upload",
+    status_code=201,
+    response_model=ArtifactEntry,
+    openapi_extra={
+        "requestBody": {"required": True, "content": {"application/octet-stream": {"schema": {"type": "string"}}}}
+    },
+)
+async def upload_artifact(run_id: str, path: str, request: Request, state: State, key: Writer) -> Response:
+    """Store the request body as the run's artifact ``path`` (replacing an earlier one)."""
+    cleaned = artifact_service.clean_artifact_path(path)
+    await run_in_threadpool(_require_running, state, run_id)
+    fd, scratch = tempfile.mkstemp(prefix="mlpilot-upload-")
+    try:
+        with os.fdopen(fd, "wb") as out:
+            async for chunk in request.stream():
+                out.write(chunk)
+        blob = await run_in_threadpool(_store, state, run_id, cleaned, Path(scratch))
+    finally:
+        os.unlink(scratch)
+    return render(ArtifactEntry(cleaned, blob.size, blob.sha256), 201)
+
+
+def _require_running(state: State, run_id: str) -> None:
+    # Checked before the bytes arrive, so an upload to an ended run stores nothing.
+    with state.db.read() as conn:
+        run_service.require_running(conn, run_id)
+
+
+def _store(state: State, run_id: str, path: str, source: Path) -> Blob:
+    blob = state.content.put_file(source)
+    artifact_service.record_artifacts(state.db, run_id, {path: blob})
+    return blob
+
+
+@router.get("", response_model=list[ArtifactEntry])
+def list_artifacts(run_id: str, state: State, key: Reader, prefix: str = "") -> Response:
+    run_service.get_run(state.db, run_id)
+    return render(artifact_service.list_artifacts(state.db, run_id, prefix))
+
+
+@router.get(
+    "/{path:path}",
+    response_class=StreamingResponse,
+    responses={200: {"content": {"application/octet-stream": {"schema": {"type": "string", "format": "binary"}}}}},
+)
+def download_artifact(run_id: str, path: str, state: State, key: Reader) -> StreamingResponse:
+    """The artifact's bytes; the ``X-Content-SHA256`` header says what they must hash to."""
+    entry = artifact_service.find_artifact(state.db, run_id, path)
+    return stream_blob(state.content, entry.sha256, entry.size)
+
+
+def stream_blob(
+    content: ContentStore, sha256: str, size: int, media_type: str = "application/octet-stream"
+) -> StreamingResponse:
+    handle = content.open(sha256)
+
+    def chunks() -> Iterator[bytes]:
+        with handle:
+            while chunk := handle.read(_CHUNK):
+                yield chunk
+
+    headers = {SHA256_HEADER: sha256, "Content-Length": str(size)}
+    return StreamingResponse(chunks(), media_type=media_type, headers=headers)

@@ -1,0 +1,112 @@
+"""Datasets: versions uploaded as Parquet, listings, lineage to runs, data download, diffs."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Path, Request, Response
+from fastapi.responses import StreamingResponse
+from pydantic import BaseModel
+from starlette.concurrency import run_in_threadpool
+
+from mlpilot.data import DatasetDiff, DatasetSummary, DatasetVersion
+from mlpilot.data import versions as datasets
+from mlpilot.data.frames import from_parquet_bytes
+from mlpilot.errors import InvalidInput
+from mlpilot.server.deps import Reader, State, Writer, render
+from mlpilot.server.routes.artifacts import stream_blob
+from mlpilot.server.state import ServerState
+from mlpilot.tracking import runs as run_service
+
+router = APIRouter(prefix="/datasets", tags=["datasets"])
+
+PARQUET = "application/vnd.apache.parquet"
+VersionParam = Annotated[str, Path(description='A version number, or "latest".')]
+
+
+class DatasetUse(BaseModel):
+    run_id: str
+    role: str
+
+
+def _version(value: str) -> int | None:
+    if value.lower() == "latest":
+        return None
+    if value.isdecimal():
+        return int(value)
+    raise InvalidInput(f"dataset version must be a number or 'latest', got {value!r}")
+
+
+@router.post(
+    "/{name:path}/versions",
+    name="dataset.log",
+    status_code=201,
+    response_model=DatasetVersion,
+    openapi_extra={"requestBody": {"required": True, "content": {PARQUET: {"schema": {"type": "string"}}}}},
+)
+async def log_dataset(
+    name: str,
+    request: Request,
+    state: State,
+    key: Writer,
+    run_id: str | None = None,
+    role: str = "input",
+    source: str | None = None,
+) -> Response:
+    """Version the Parquet body as dataset ``name`` (same content, same version); with ``run_id``,
+    record that the run read it as ``role``."""
+    data = await request.body()
+    version = await run_in_threadpool(_log, state, name, data, run_id, role, source)
+    return render(version, 201)
+
+
+def _log(
+    state: ServerState, name: str, data: bytes, run_id: str | None, role: str, source: str | None
+) -> DatasetVersion:
+    if run_id is not None:
+        datasets.check_role(role)
+        with state.db.read() as conn:
+            run_service.require_running(conn, run_id)
+    datasets.check_dataset_name(name)
+    version = datasets.log_dataset(state.db, state.content, from_parquet_bytes(data), name, source=source)
+    if run_id is not None:
+        datasets.link_to_run(state.db, run_id, version.id, role)
+    return version
+
+
+@router.get("", response_model=list[DatasetSummary])
+def list_datasets(state: State, key: Reader) -> Response:
+    return render(datasets.list_datasets(state.db))
+
+
+@router.get("/diff", response_model=DatasetDiff)
+def diff_datasets(a: str, b: str, state: State, key: Reader) -> Response:
+    """Schema and profile changes between ``name:version`` references ``a`` and ``b``."""
+    return render(datasets.diff_versions(state.db, a, b))
+
+
+@router.get("/{name:path}/versions", response_model=list[DatasetVersion])
+def list_dataset_versions(name: str, state: State, key: Reader) -> Response:
+    return render(datasets.list_versions(state.db, name))
+
+
+@router.get("/{name:path}/versions/{version}", response_model=DatasetVersion)
+def get_dataset(name: str, version: VersionParam, state: State, key: Reader) -> Response:
+    return render(datasets.get_version(state.db, name, _version(version)))
+
+
+@router.get("/{name:path}/versions/{version}/runs", response_model=list[DatasetUse])
+def dataset_runs(name: str, version: VersionParam, state: State, key: Reader) -> Response:
+    found = datasets.get_version(state.db, name, _version(version))
+    return render([{"run_id": run_id, "role": role} for run_id, role in datasets.runs_using(state.db, found.id)])
+
+
+@router.get(
+    "/{name:path}/versions/{version}/data",
+    response_class=StreamingResponse,
+    responses={200: {"content": {PARQUET: {"schema": {"type": "string", "format": "binary"}}}}},
+)
+def dataset_data(name: str, version: VersionParam, state: State, key: Reader) -> StreamingResponse:
+    """The stored Parquet copy; ``X-Content-SHA256`` says what it must hash to."""
+    found = datasets.get_version(state.db, name, _version(version))
+    return stream_blob(state.content, found.storage_sha256, found.size, PARQUET)

@@ -1,0 +1,10 @@
+"""The HTTP wire format shared by the server and the remote client.
+
+Records travel as the JSON of their dataclass fields (NaN and infinities as the strings "NaN",
+"Infinity" and "-Infinity"); request bodies are the Pydantic models in ``bodies``. Both sides
+import this package, so the format is written down once.
+"""
+
+from mlpilot.wire.codec import decode, encode
+
+__all__ = ["decode", "encode"]

@@ -1,0 +1,110 @@
+"""Request bodies of the REST API: the server validates them, the remote client builds them.
+
+Values a service cleans itself (param values, tag values) are accepted as any JSON scalar; the
+service turns them into strings exactly as on the local transport.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+__all__ = [
+    "AliasBody",
+    "BatchBody",
+    "EndRunBody",
+    "ExperimentBody",
+    "KeyBody",
+    "MetricPoint",
+    "MetricsBody",
+    "ModelUpdateBody",
+    "ParamsBody",
+    "ReasonBody",
+    "RegisterBody",
+    "RunBody",
+    "TagsBody",
+]
+
+Scalar = str | int | float | bool | None
+
+
+class _Body(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class ExperimentBody(_Body):
+    name: str
+    description: str | None = None
+    exist_ok: bool = Field(default=False, description="Return the experiment if it exists instead of 409.")
+
+
+class RunBody(_Body):
+    experiment_id: int
+    name: str | None = None
+    tags: dict[str, Scalar] | None = None
+    parent_run_id: str | None = None
+    user: str = Field(description="Who started the run on the client machine.")
+    entry_point: str | None = None
+    git_commit: str | None = None
+    git_dirty: bool | None = None
+    git_diff_hash: str | None = None
+    environment: dict[str, Any] | None = Field(default=None, description="Python, platform and packages.")
+
+
+class EndRunBody(_Body):
+    status: str = "FINISHED"
+
+
+class ParamsBody(_Body):
+    params: dict[str, Scalar]
+
+
+class TagsBody(_Body):
+    tags: dict[str, Scalar]
+
+
+class MetricPoint(_Body):
+    key: str
+    value: float = Field(description='A number, or "NaN", "Infinity" or "-Infinity" as a string.')
+    step: int = 0
+    timestamp: int | None = Field(default=None, description="Epoch ms; the server's clock when absent.")
+
+
+class MetricsBody(_Body):
+    metrics: list[MetricPoint]
+
+
+class BatchBody(_Body):
+    metrics: list[MetricPoint] = Field(default_factory=list)
+    params: dict[str, Scalar] | None = None
+    tags: dict[str, Scalar] | None = None
+
+
+class RegisterBody(_Body):
+    run_id: str
+    artifact_path: str
+    description: str | None = None
+    tags: dict[str, Scalar] | None = None
+    reason: str | None = None
+
+
+class ModelUpdateBody(_Body):
+    """Fields left out are left alone; ``"description": null`` clears the description."""
+
+    description: str | None = None
+    tags: dict[str, Scalar] | None = None
+
+
+class AliasBody(_Body):
+    version: int
+    reason: str | None = None
+
+
+class ReasonBody(_Body):
+    reason: str | None = None
+
+
+class KeyBody(_Body):
+    name: str
+    scopes: list[str] | str
