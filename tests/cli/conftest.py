@@ -32,12 +32,12 @@ def mlpilot_cli(tmp_path: Path, isolated_env: Path) -> CliRunner:
     env["MLPILOT_HOME"] = str(tmp_path / "home")
     env["COLUMNS"] = "200"
 
-    def run(*args: str, check: bool = True) -> Result:
+    def run(*args: str, check: bool = True, extra_env: dict[str, str] | None = None) -> Result:
         done = subprocess.run(
             [sys.executable, "-m", "mlpilot", *args],
             check=False,
             cwd=isolated_env,
-            env=env,
+            env={**env, **(extra_env or {})},
             capture_output=True,
             text=True,
             timeout=120,

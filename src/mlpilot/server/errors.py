@@ -13,6 +13,7 @@ from typing import Any
 from fastapi import FastAPI, Request, Response
 from fastapi.exceptions import RequestValidationError
 from starlette.exceptions import HTTPException
+from starlette.requests import ClientDisconnect
 
 from mlpilot.errors import InvalidRequest, MlpilotError, RateLimited
 from mlpilot.wire import encode
@@ -85,6 +86,12 @@ async def _http_error(request: Request, exc: Exception) -> Response:
     )
 
 
+async def _client_gone(request: Request, exc: Exception) -> Response:
+    # The client disconnected mid-body (or BodyLimit cut it off after answering 413): nobody is
+    # listening for this response, and it is not a server failure worth a traceback in the log.
+    return Response(status_code=400)
+
+
 async def _unexpected(request: Request, exc: Exception) -> Response:
     log.error("%s %s failed unexpectedly", request.method, request.url.path, exc_info=exc)
     return Response(
@@ -98,4 +105,5 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(MlpilotError, _mlpilot_error)
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(HTTPException, _http_error)
+    app.add_exception_handler(ClientDisconnect, _client_gone)
     app.add_exception_handler(Exception, _unexpected)

@@ -77,18 +77,26 @@ class BodyLimit:
             await _refuse(send, _too_large(limit))
             return
         received = 0
+        refused = False
 
         async def counted() -> Message:
-            nonlocal received
+            nonlocal received, refused
             message = await receive()
             if message["type"] == "http.request":
                 received += len(message.get("body", b""))
-                if received > limit:
-                    # Raised inside the handler's body read, so the app's error handler answers 413.
-                    raise _too_large(limit)
+                if received > limit and not refused:
+                    # Answer 413 now and tell the app the client went away; whatever it then tries
+                    # to send (FastAPI turns a failed body read into a 400) is dropped below.
+                    refused = True
+                    await _refuse(send, _too_large(limit))
+                    return {"type": "http.disconnect"}
             return message
 
-        await self.app(scope, counted, send)
+        async def guarded_send(message: Message) -> None:
+            if not refused:
+                await send(message)
+
+        await self.app(scope, counted, guarded_send)
 
 
 def _content_length(scope: Scope) -> int | None:
