@@ -26,16 +26,20 @@ def test_every_public_name_is_exported() -> None:
         "models",
         "registry",
         "security",
+        "server",
+        "wire",
     }
     typing_helpers = {"TYPE_CHECKING", "Any"}
     lazy = {"LoadedModel"}  # resolved by mlpilot.__getattr__ so `import mlpilot` does not load pandas
     assert (public - submodules - typing_helpers) | lazy == set(mlpilot.__all__) - {"__version__"}
 
 
-def test_import_mlpilot_does_not_load_pandas() -> None:
+def test_import_mlpilot_does_not_load_pandas_or_the_web_stack() -> None:
     import subprocess
     import sys
 
-    code = "import sys, mlpilot, mlpilot.cli.app; print('pandas' in sys.modules)"
+    code = (
+        "import sys, mlpilot, mlpilot.cli.app; print([m for m in ('pandas', 'fastapi', 'uvicorn') if m in sys.modules])"
+    )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
-    assert done.stdout.strip() == "False"
+    assert done.stdout.strip() == "[]"
