@@ -62,6 +62,9 @@ class Client(ModelMethods, KeyMethods):
             self.artifact_uri = artifact_uri or self.settings.resolved_artifact_uri()
         self.transport = self._open_transport(api_key)
         self._running: set[str] = set()
+        # Experiments are never renamed or deleted, so a name resolved once stays resolved: a
+        # client starting many runs asks the store about its experiment once, not per run.
+        self._experiments: dict[str | int, Experiment] = {}
         self._buffer = MetricBuffer(
             self.transport.write_points,
             interval=self.settings.metric_flush_interval,
@@ -355,11 +358,12 @@ class Client(ModelMethods, KeyMethods):
     # internals -----------------------------------------------------------------------------------
 
     def _experiment_for(self, experiment: str | int | None) -> Experiment:
-        if experiment is None:
-            return self.get_or_create_experiment(self.settings.experiment_name)
-        if isinstance(experiment, int):
-            return self.get_experiment(experiment)
-        return self.get_or_create_experiment(experiment)
+        wanted = self.settings.experiment_name if experiment is None else experiment
+        found = self._experiments.get(wanted)
+        if found is None:
+            found = self.get_experiment(wanted) if isinstance(wanted, int) else self.get_or_create_experiment(wanted)
+            self._experiments[wanted] = found
+        return found
 
     def _require_running(self, run_id: str) -> None:
         run = self.get_run(run_id)

@@ -18,7 +18,7 @@ from urllib.parse import quote
 from mlpilot.client.http import HttpSession
 from mlpilot.client.transport import Transport
 from mlpilot.data import DatasetDiff, DatasetSummary, DatasetVersion
-from mlpilot.errors import IntegrityError, MlpilotError
+from mlpilot.errors import Conflict, IntegrityError, MlpilotError, NotFound
 from mlpilot.registry import ModelEvent, ModelRef, ModelVersion, RegisteredModel
 from mlpilot.registry.lineage import Lineage, VersionComparison
 from mlpilot.registry.versions import check_model_name
@@ -95,8 +95,15 @@ class RemoteTransport(Transport):
         return self._get(Experiment, f"/experiments/{_path(name_or_id)}")
 
     def get_or_create_experiment(self, name: str) -> Experiment:
-        result: Experiment = self._send("POST", Experiment, "/experiments", {"name": name, "exist_ok": True})
-        return result
+        # Read first: creating is the rare case, and only a real creation is a (audited) write.
+        try:
+            return self.get_experiment(name)
+        except NotFound:
+            pass
+        try:
+            return self.create_experiment(name, None)
+        except Conflict:  # another client created it between our read and our write
+            return self.get_experiment(name)
 
     def list_experiments(self) -> list[Experiment]:
         return self._get(list[Experiment], "/experiments")

@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import sqlite3
+import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -62,6 +63,11 @@ class Database:
         self.uri = uri
         self.dialect = self.url.get_backend_name()
         self.engine = self._create_engine(busy_timeout)
+        # SQLite has one writer. Threads of this process queue here, woken the moment the writer
+        # finishes, instead of in SQLite's busy handler, which polls with growing sleeps (a server
+        # with many request threads loses about a sixth of its write throughput to those sleeps).
+        # Other processes still meet at SQLite's lock. Reentrant, so nesting cannot deadlock here.
+        self._write_lock: threading.RLock | None = threading.RLock() if self.is_sqlite else None
 
     @property
     def is_sqlite(self) -> bool:
@@ -79,6 +85,10 @@ class Database:
             engine = sa.create_engine(
                 self.url,
                 connect_args={"timeout": busy_timeout, "check_same_thread": False, "isolation_level": None},
+                # A server runs requests on up to 40 threads: keep their connections open rather
+                # than reopening (and re-running the PRAGMAs) past the default five.
+                pool_size=16,
+                max_overflow=48,
             )
             _configure_sqlite(engine, busy_timeout)
             return engine
@@ -91,7 +101,11 @@ class Database:
 
     @contextlib.contextmanager
     def write(self) -> Iterator[Connection]:
-        with _translate_operational_errors(self.uri), self.engine.connect() as conn:
+        with (
+            self._write_lock or contextlib.nullcontext(),
+            _translate_operational_errors(self.uri),
+            self.engine.connect() as conn,
+        ):
             conn.execution_options(**{_WRITE_OPTION: True})
             with conn.begin():
                 yield conn
