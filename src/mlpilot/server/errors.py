@@ -1,8 +1,9 @@
 """Every error leaves the server as ``{"error": {"code", "message", "hint"}}`` with its status.
 
 This is the one place HTTP statuses are chosen: mlpilot errors carry their own, request validation
-is 422, unknown routes 404, and anything unexpected is a 500 whose body says only that (the
-traceback goes to the server log, never to the client).
+is 422, unknown routes 404, a value the store cannot hold 400, and anything unexpected is a 500
+whose body says only that (the traceback goes to the server log, never to the client).
+``ERROR_RESPONSES`` declares those errors in the OpenAPI document.
 """
 
 from __future__ import annotations
@@ -12,13 +13,15 @@ from typing import Any
 
 from fastapi import FastAPI, Request, Response
 from fastapi.exceptions import RequestValidationError
+from pydantic import BaseModel
+from sqlalchemy.exc import DataError
 from starlette.exceptions import HTTPException
 from starlette.requests import ClientDisconnect
 
-from mlpilot.errors import InvalidRequest, MlpilotError, RateLimited
+from mlpilot.errors import InvalidInput, InvalidRequest, MlpilotError, RateLimited, Unauthorized
 from mlpilot.wire import encode
 
-__all__ = ["error_body", "error_response", "install_error_handlers"]
+__all__ = ["ERROR_RESPONSES", "ErrorBody", "error_body", "error_response", "install_error_handlers"]
 
 log = logging.getLogger(__name__)
 
@@ -34,6 +37,49 @@ _HTTP_CODES = {
 }
 
 
+class Problem(BaseModel):
+    where: str
+    problem: str
+
+
+class ErrorDetail(BaseModel):
+    code: str
+    message: str
+    hint: str | None = None
+    details: list[Problem] | None = None  # 422 only: where the request broke the schema
+
+
+class ErrorBody(BaseModel):
+    """The body of every error response, whatever its status."""
+
+    error: ErrorDetail
+
+
+_ERRORS = {
+    400: "A value the service refuses (`INVALID_INPUT`, `LIMIT_EXCEEDED`)",
+    401: "No key, or a malformed, unknown or revoked one (`UNAUTHENTICATED`)",
+    403: "The key lacks the route's scope (`PERMISSION_DENIED`)",
+    404: "No such run, model, version, route … (`NOT_FOUND`)",
+    409: "The stored state disagrees (`CONFLICT`, `RUN_NOT_ACTIVE`, `INTEGRITY_ERROR`)",
+    413: "The body is over the server's limit (`PAYLOAD_TOO_LARGE`)",
+    422: "The request does not match this schema (`INVALID_REQUEST`; `details` says where)",
+    429: "The key's rate limit (`RATE_LIMITED`); `Retry-After` says when to retry",
+    503: "The database or artifact store cannot be reached (`STORE_UNAVAILABLE`)",
+}
+_HEADERS = {
+    401: {
+        "WWW-Authenticate": {"description": "`Bearer`: the scheme to authenticate with.", "schema": {"type": "string"}}
+    },
+    429: {"Retry-After": {"description": "Seconds to wait before retrying.", "schema": {"type": "integer"}}},
+}
+
+ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
+    status: {"model": ErrorBody, "description": text, **({"headers": _HEADERS[status]} if status in _HEADERS else {})}
+    for status, text in _ERRORS.items()
+}
+"""The errors any ``/api/v1`` route may answer, for the OpenAPI document: ``APIRouter(responses=…)``."""
+
+
 def error_body(code: str, message: str, hint: str | None = None, **extra: Any) -> bytes:
     return encode({"error": {"code": code, "message": message, "hint": hint, **extra}})
 
@@ -42,6 +88,8 @@ def error_response(error: MlpilotError) -> Response:
     headers = {}
     if isinstance(error, RateLimited):
         headers["Retry-After"] = str(max(1, round(error.retry_after + 0.499)))
+    elif isinstance(error, Unauthorized):
+        headers["WWW-Authenticate"] = "Bearer"  # RFC 9110: a 401 names the scheme it wants
     return Response(
         error_body(error.code, error.message, error.hint),
         status_code=error.http_status,
@@ -92,6 +140,19 @@ async def _client_gone(request: Request, exc: Exception) -> Response:
     return Response(status_code=400)
 
 
+async def _unstorable(request: Request, exc: Exception) -> Response:
+    # A value the schema allows but the store cannot hold: an integer wider than its column (SQLite
+    # raises OverflowError, PostgreSQL a DataError) or text with NUL characters (PostgreSQL). The
+    # request is at fault, not the server; the log gets the driver's message, never the statement.
+    log.warning("%s %s: the store refused a value: %s", request.method, request.url.path, getattr(exc, "orig", exc))
+    return error_response(
+        InvalidInput(
+            "a value in the request is beyond what the store holds: a number out of range, or text with NUL characters",
+            hint="Integers must fit in 64 bits (ids and version numbers in 32); text cannot contain NUL (\\x00).",
+        )
+    )
+
+
 async def _unexpected(request: Request, exc: Exception) -> Response:
     log.error("%s %s failed unexpectedly", request.method, request.url.path, exc_info=exc)
     return Response(
@@ -106,4 +167,6 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(HTTPException, _http_error)
     app.add_exception_handler(ClientDisconnect, _client_gone)
+    app.add_exception_handler(OverflowError, _unstorable)
+    app.add_exception_handler(DataError, _unstorable)
     app.add_exception_handler(Exception, _unexpected)

@@ -5,11 +5,12 @@ from __future__ import annotations
 from fastapi import APIRouter, Response
 
 from mlpilot.server.deps import Reader, State, Writer, render
+from mlpilot.server.errors import ERROR_RESPONSES
 from mlpilot.tracking import experiments as experiment_service
 from mlpilot.tracking.records import Experiment
 from mlpilot.wire.bodies import ExperimentBody
 
-router = APIRouter(prefix="/experiments", tags=["experiments"])
+router = APIRouter(prefix="/experiments", tags=["experiments"], responses=ERROR_RESPONSES)
 
 
 @router.post("", name="experiment.create", status_code=201, response_model=Experiment)

@@ -7,7 +7,7 @@ from fastapi import APIRouter, Response
 
 from mlpilot.errors import MlpilotError, StoreUnavailable
 from mlpilot.server.deps import State, render
-from mlpilot.server.errors import error_body
+from mlpilot.server.errors import ERROR_RESPONSES, error_body
 
 router = APIRouter(tags=["health"])
 
@@ -17,7 +17,7 @@ def healthz() -> Response:
     return render({"status": "ok"})
 
 
-@router.get("/readyz", summary="The database answers")
+@router.get("/readyz", summary="The database answers", responses={503: ERROR_RESPONSES[503]})
 def readyz(state: State) -> Response:
     try:
         with state.db.read() as conn:

@@ -12,9 +12,10 @@ from mlpilot.security import audit as audit_service
 from mlpilot.security import keys as key_service
 from mlpilot.server.auth import actor_of
 from mlpilot.server.deps import Admin, State, render
+from mlpilot.server.errors import ERROR_RESPONSES
 from mlpilot.wire.bodies import KeyBody
 
-router = APIRouter(tags=["keys"])
+router = APIRouter(tags=["keys"], responses=ERROR_RESPONSES)
 
 
 class CreatedKey(BaseModel):
@@ -46,7 +47,7 @@ def audit_log(
     state: State,
     caller: Admin,
     limit: Annotated[int, Query(ge=1, le=audit_service.MAX_AUDIT_LIMIT)] = 100,
-    since: int | None = None,
+    since: Annotated[int | None, Query(ge=0, le=2**63 - 1, description="Epoch ms; entries from then on.")] = None,
 ) -> Response:
     """The newest entries first: key name, actor, action, target and time (never payloads)."""
     return render(audit_service.list_audit(state.db, limit, since))

@@ -12,11 +12,13 @@ from mlpilot.registry import versions as version_service
 from mlpilot.registry.lineage import Lineage, VersionComparison
 from mlpilot.server.auth import actor_of
 from mlpilot.server.deps import Reader, State, Writer, render
+from mlpilot.server.errors import ERROR_RESPONSES
 from mlpilot.wire.bodies import ModelUpdateBody, ReasonBody, RegisterBody
 
-router = APIRouter(prefix="/models", tags=["models"])
+router = APIRouter(prefix="/models", tags=["models"], responses=ERROR_RESPONSES)
 
 RefParam = Annotated[str, Path(description='A version number, "latest", or "@alias".')]
+VersionNumber = Annotated[int, Path(ge=1, le=2**31 - 1, description="A version number.")]  # 32-bit in the store
 
 
 @router.get("", response_model=list[RegisteredModel])
@@ -64,13 +66,15 @@ def get_model_version(name: str, version: RefParam, state: State, key: Reader) -
 
 
 @router.patch("/{name}/versions/{version}", name="model.version.update", status_code=204, tags=["versions"])
-def update_model_version(name: str, version: int, body: ModelUpdateBody, state: State, key: Writer) -> Response:
+def update_model_version(
+    name: str, version: VersionNumber, body: ModelUpdateBody, state: State, key: Writer
+) -> Response:
     _update(state, name, body, version, actor_of(key))
     return Response(status_code=204)
 
 
 @router.post("/{name}/versions/{version}/archive", name="model.archive", response_model=ModelVersion, tags=["versions"])
-def archive_model_version(name: str, version: int, body: ReasonBody, state: State, key: Writer) -> Response:
+def archive_model_version(name: str, version: VersionNumber, body: ReasonBody, state: State, key: Writer) -> Response:
     """Retire a version: it stays readable, is skipped by ``latest`` and cannot take aliases."""
     return render(version_service.archive_version(state.db, name, version, actor=actor_of(key), reason=body.reason))
 
