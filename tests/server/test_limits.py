@@ -91,6 +91,8 @@ def test_rate_limit_answers_429_with_retry_after(tight_server: LiveServer) -> No
             if response.status_code == 429:
                 assert response.json()["error"]["code"] == "RATE_LIMITED"
                 assert int(response.headers["Retry-After"]) >= 1
+                # The body says exactly when (a token frees every 0.2 s at 5 per second).
+                assert 0 < response.json()["error"]["retry_after"] <= 0.2
                 break
         assert 429 in statuses
         # Health checks are never rate limited.

@@ -24,7 +24,6 @@ import os
 import time
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import unquote
 
 import hypothesis.strategies as st
 import pytest
@@ -156,21 +155,6 @@ def _aim(seeded: Seeded, path: str, generated: Any) -> st.SearchStrategy[Any]:
     return st.one_of(st.just(generated), st.fixed_dictionaries(every), st.fixed_dictionaries(each))
 
 
-def _digit_but_no_number(value: object) -> bool:
-    if isinstance(value, list):
-        return any(_digit_but_no_number(item) for item in value)
-    return isinstance(value, str) and value.isdigit() and not value.isdecimal()  # e.g. "³"
-
-
-def _reaches_known_bug(case: schemathesis.Case) -> bool:
-    """Inputs that trip a reported bug outside the server package, kept out of the fuzz until it is
-    fixed; test_a_digit_that_is_not_a_number_is_not_a_server_error (strict xfail) tracks it.
-    Once that test passes, delete this function and the ``filter_case`` hook that calls it."""
-    path = [unquote(value) for value in case.path_parameters.values() if isinstance(value, str)]  # sent encoded
-    name = case.body.get("name") if isinstance(case.body, dict) else None
-    return any(_digit_but_no_number(value) for value in [*path, *case.query.values(), name])
-
-
 def _load_schema(server: LiveServer) -> Any:
     config = schemathesis.Config.from_dict({"generation": {"database": "none", "with-security-parameters": False}})
     return schemathesis.openapi.from_url(f"{server.url}/api/v1/openapi.json", config=config)
@@ -192,10 +176,6 @@ def _aimed_schema(seeded: Seeded) -> Any:
     @schema.hook("flatmap_body")
     def aim_body(context: Any, body: Any) -> st.SearchStrategy[Any]:
         return _aim(seeded, context.operation.path, body)
-
-    @schema.hook("filter_case")
-    def quarantine_known_bugs(context: Any, case: schemathesis.Case) -> bool:
-        return not _reaches_known_bug(case)
 
     @schema.hook("filter_path_parameters")
     def spare_the_admin_key(context: Any, parameters: dict[str, Any] | None) -> bool:
@@ -263,17 +243,12 @@ def test_every_operation_conforms_to_the_schema(seeded: Seeded) -> None:
 # these pass, fail as XPASS, and their marker goes.
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=FailureGroup,
-    reason="tracking.experiments.resolve_experiment tests str.isdigit() then int(): '³' is a digit but no int",
-)
 @pytest.mark.parametrize(
     ("method", "path", "kwargs"),
     [
         ("GET", "/api/v1/experiments/{ref}", {"path_parameters": {"ref": "³"}}),
         ("GET", "/api/v1/runs", {"query": {"experiment": ["³"]}}),
-        ("POST", "/api/v1/experiments", {"body": {"name": "³", "exist_ok": True}}),
+        ("POST", "/api/v1/experiments", {"body": {"name": "³"}}),
     ],
 )
 @pytest.mark.parametrize("store_uri", ["sqlite"], indirect=True)
@@ -284,11 +259,6 @@ def test_a_digit_that_is_not_a_number_is_not_a_server_error(
     case.call_and_validate(headers=auth(live_server.admin_key), checks=CHECKS)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=FailureGroup,
-    reason='non-finite metric values travel as "NaN"/"Infinity" strings, but the schema says number',
-)
 @pytest.mark.parametrize("store_uri", ["sqlite"], indirect=True)
 def test_non_finite_metric_values_conform_to_the_schema(live_server: LiveServer) -> None:
     with mlpilot.connect(live_server.url, api_key=live_server.admin_key) as client:

@@ -84,7 +84,11 @@ class HttpSession:
             ) from None
         kind = error_for_code(code)
         if kind is RateLimited:
-            retry_after = _seconds(response.headers.get("Retry-After"))
+            # The body's value is exact; the header only counts whole seconds.
+            exact = error.get("retry_after")
+            retry_after = (
+                float(exact) if isinstance(exact, int | float) else _seconds(response.headers.get("Retry-After"))
+            )
             raise RateLimited(message, retry_after=retry_after, hint=hint)
         if kind is Unauthorized and not self.api_key:
             hint = "Pass api_key= to mlpilot.connect, or set MLPILOT_API_KEY."

@@ -10,13 +10,14 @@ import importlib.metadata
 import importlib.resources
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from typing import Any
 
 from fastapi import FastAPI, Response
 from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.staticfiles import StaticFiles
 
 from mlpilot.config import Settings, load_settings
-from mlpilot.server.errors import install_error_handlers
+from mlpilot.server.errors import ERROR_RESPONSES, install_error_handlers
 from mlpilot.server.limits import BodyLimit
 from mlpilot.server.routes import aliases, artifacts, datasets, experiments, health, keys, metrics, models, runs
 from mlpilot.server.state import open_state
@@ -49,7 +50,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     install_error_handlers(app)
     app.include_router(health.router)
     for module in (experiments, runs, metrics, artifacts, datasets, models, aliases, keys):
-        app.include_router(module.router, prefix=API_PREFIX)
+        app.include_router(module.router, prefix=API_PREFIX, responses=ERROR_RESPONSES)
+    _document_non_finite_numbers(app)
     _mount_docs(app)
     app.add_middleware(
         BodyLimit,
@@ -57,6 +59,32 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         upload_limit=state.settings.server_max_upload_bytes,
     )
     return app
+
+
+_NON_FINITE = {"type": "string", "enum": ["NaN", "Infinity", "-Infinity"]}
+
+
+def _document_non_finite_numbers(app: FastAPI) -> None:
+    """Say in the OpenAPI document what the wire does: any number may also be one of the strings
+    "NaN", "Infinity" and "-Infinity" (JSON has no spelling for them; metrics can be all three)."""
+    generate = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            app.openapi_schema = _with_non_finite(generate())
+        return app.openapi_schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
+
+
+def _with_non_finite(node: Any) -> Any:
+    if isinstance(node, dict):
+        if node.get("type") == "number":
+            return {"anyOf": [node, _NON_FINITE]}
+        return {key: _with_non_finite(value) for key, value in node.items()}
+    if isinstance(node, list):
+        return [_with_non_finite(item) for item in node]
+    return node
 
 
 def _mount_docs(app: FastAPI) -> None:

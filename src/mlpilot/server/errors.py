@@ -9,6 +9,7 @@ whose body says only that (the traceback goes to the server log, never to the cl
 from __future__ import annotations
 
 import logging
+import math
 from typing import Any
 
 from fastapi import FastAPI, Request, Response
@@ -47,6 +48,7 @@ class ErrorDetail(BaseModel):
     message: str
     hint: str | None = None
     details: list[Problem] | None = None  # 422 only: where the request broke the schema
+    retry_after: float | None = None  # 429 only: seconds, finer than the Retry-After header's whole ones
 
 
 class ErrorBody(BaseModel):
@@ -86,12 +88,14 @@ def error_body(code: str, message: str, hint: str | None = None, **extra: Any) -
 
 def error_response(error: MlpilotError) -> Response:
     headers = {}
+    extra: dict[str, Any] = {}
     if isinstance(error, RateLimited):
-        headers["Retry-After"] = str(max(1, round(error.retry_after + 0.499)))
+        headers["Retry-After"] = str(max(1, math.ceil(error.retry_after)))
+        extra["retry_after"] = error.retry_after
     elif isinstance(error, Unauthorized):
         headers["WWW-Authenticate"] = "Bearer"  # RFC 9110: a 401 names the scheme it wants
     return Response(
-        error_body(error.code, error.message, error.hint),
+        error_body(error.code, error.message, error.hint, **extra),
         status_code=error.http_status,
         media_type="application/json",
         headers=headers,

@@ -64,7 +64,7 @@ def resolve_experiment(conn: Connection, name_or_id: str | int) -> Experiment | 
         row = conn.execute(sa.select(experiments).where(condition)).mappings().first()
         return None if row is None else _record(row)
     row = conn.execute(sa.select(experiments).where(experiments.c.name == name_or_id)).mappings().first()
-    if row is None and name_or_id.isdigit():
+    if row is None and name_or_id.isdecimal() and len(name_or_id) <= 18:  # "³" is a digit but no number
         row = conn.execute(sa.select(experiments).where(experiments.c.id == int(name_or_id))).mappings().first()
     return None if row is None else _record(row)
 

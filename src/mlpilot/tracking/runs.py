@@ -57,6 +57,10 @@ def create_run(
     start_time = now_ms()
     env_hash = environment_hash(origin.environment) if origin.environment is not None else None
     with db.write() as conn:
+        if conn.execute(sa.select(experiments.c.id).where(experiments.c.id == experiment_id)).first() is None:
+            raise NotFound(
+                f"experiment {experiment_id} does not exist", hint="List experiments with `mlpilot experiments list`."
+            )
         if parent_run_id is not None:
             _require_exists(conn, parent_run_id)
         if env_hash is not None:

@@ -6,7 +6,7 @@ service turns them into strings exactly as on the local transport.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -27,6 +27,9 @@ __all__ = [
 ]
 
 Scalar = str | int | float | bool | None
+# The store's integer columns: ids and version numbers are 32-bit, steps and times 64-bit.
+Id32 = Annotated[int, Field(ge=1, le=2**31 - 1)]
+Int64 = Annotated[int, Field(ge=-(2**63), le=2**63 - 1)]
 
 
 class _Body(BaseModel):
@@ -36,11 +39,10 @@ class _Body(BaseModel):
 class ExperimentBody(_Body):
     name: str
     description: str | None = None
-    exist_ok: bool = Field(default=False, description="Return the experiment if it exists instead of 409.")
 
 
 class RunBody(_Body):
-    experiment_id: int
+    experiment_id: Id32
     name: str | None = None
     tags: dict[str, Scalar] | None = None
     parent_run_id: str | None = None
@@ -67,8 +69,8 @@ class TagsBody(_Body):
 class MetricPoint(_Body):
     key: str
     value: float = Field(description='A number, or "NaN", "Infinity" or "-Infinity" as a string.')
-    step: int = 0
-    timestamp: int | None = Field(default=None, description="Epoch ms; the server's clock when absent.")
+    step: Int64 = 0
+    timestamp: Int64 | None = Field(default=None, description="Epoch ms; the server's clock when absent.")
 
 
 class MetricsBody(_Body):
@@ -97,7 +99,7 @@ class ModelUpdateBody(_Body):
 
 
 class AliasBody(_Body):
-    version: int
+    version: Id32
     reason: str | None = None
 
 

@@ -9,10 +9,9 @@ from mlpilot.registry import aliases as alias_service
 from mlpilot.registry.events import events_of
 from mlpilot.server.auth import actor_of
 from mlpilot.server.deps import Deployer, Reader, State, render
-from mlpilot.server.errors import ERROR_RESPONSES
 from mlpilot.wire.bodies import AliasBody, ReasonBody
 
-router = APIRouter(prefix="/models/{name}", tags=["aliases"], responses=ERROR_RESPONSES)
+router = APIRouter(prefix="/models/{name}", tags=["aliases"])
 
 
 @router.put("/aliases/{alias}", name="model.alias.set", response_model=ModelVersion)

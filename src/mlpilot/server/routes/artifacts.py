@@ -13,12 +13,11 @@ from starlette.concurrency import run_in_threadpool
 
 from mlpilot.artifacts import Blob, ContentStore
 from mlpilot.server.deps import Reader, State, Writer, render
-from mlpilot.server.errors import ERROR_RESPONSES
 from mlpilot.tracking import artifacts as artifact_service
 from mlpilot.tracking import runs as run_service
 from mlpilot.tracking.artifacts import ArtifactEntry
 
-router = APIRouter(prefix="/runs/{run_id}/artifacts", tags=["artifacts"], responses=ERROR_RESPONSES)
+router = APIRouter(prefix="/runs/{run_id}/artifacts", tags=["artifacts"])
 
 SHA256_HEADER = "X-Content-SHA256"
 _CHUNK = 1 << 20

@@ -14,12 +14,11 @@ from mlpilot.data import versions as datasets
 from mlpilot.data.frames import from_parquet_bytes
 from mlpilot.errors import InvalidInput
 from mlpilot.server.deps import Reader, State, Writer, render
-from mlpilot.server.errors import ERROR_RESPONSES
 from mlpilot.server.routes.artifacts import stream_blob
 from mlpilot.server.state import ServerState
 from mlpilot.tracking import runs as run_service
 
-router = APIRouter(prefix="/datasets", tags=["datasets"], responses=ERROR_RESPONSES)
+router = APIRouter(prefix="/datasets", tags=["datasets"])
 
 PARQUET = "application/vnd.apache.parquet"
 VersionParam = Annotated[str, Path(description='A version number, or "latest".')]

@@ -5,18 +5,15 @@ from __future__ import annotations
 from fastapi import APIRouter, Response
 
 from mlpilot.server.deps import Reader, State, Writer, render
-from mlpilot.server.errors import ERROR_RESPONSES
 from mlpilot.tracking import experiments as experiment_service
 from mlpilot.tracking.records import Experiment
 from mlpilot.wire.bodies import ExperimentBody
 
-router = APIRouter(prefix="/experiments", tags=["experiments"], responses=ERROR_RESPONSES)
+router = APIRouter(prefix="/experiments", tags=["experiments"])
 
 
 @router.post("", name="experiment.create", status_code=201, response_model=Experiment)
 def create_experiment(body: ExperimentBody, state: State, key: Writer) -> Response:
-    if body.exist_ok:
-        return render(experiment_service.get_or_create_experiment(state.db, body.name), 201)
     return render(experiment_service.create_experiment(state.db, body.name, body.description), 201)
 
 

@@ -12,10 +12,9 @@ from mlpilot.security import audit as audit_service
 from mlpilot.security import keys as key_service
 from mlpilot.server.auth import actor_of
 from mlpilot.server.deps import Admin, State, render
-from mlpilot.server.errors import ERROR_RESPONSES
 from mlpilot.wire.bodies import KeyBody
 
-router = APIRouter(tags=["keys"], responses=ERROR_RESPONSES)
+router = APIRouter(tags=["keys"])
 
 
 class CreatedKey(BaseModel):

@@ -5,13 +5,12 @@ from __future__ import annotations
 from fastapi import APIRouter, Response
 
 from mlpilot.server.deps import Reader, State, Writer, render
-from mlpilot.server.errors import ERROR_RESPONSES
 from mlpilot.store.clock import now_ms
 from mlpilot.tracking import metrics as metric_service
 from mlpilot.tracking.records import Metric
 from mlpilot.wire.bodies import MetricsBody
 
-router = APIRouter(prefix="/runs/{run_id}/metrics", tags=["metrics"], responses=ERROR_RESPONSES)
+router = APIRouter(prefix="/runs/{run_id}/metrics", tags=["metrics"])
 
 
 @router.post("", name="run.log_metrics", status_code=204)

@@ -12,10 +12,9 @@ from mlpilot.registry import versions as version_service
 from mlpilot.registry.lineage import Lineage, VersionComparison
 from mlpilot.server.auth import actor_of
 from mlpilot.server.deps import Reader, State, Writer, render
-from mlpilot.server.errors import ERROR_RESPONSES
 from mlpilot.wire.bodies import ModelUpdateBody, ReasonBody, RegisterBody
 
-router = APIRouter(prefix="/models", tags=["models"], responses=ERROR_RESPONSES)
+router = APIRouter(prefix="/models", tags=["models"])
 
 RefParam = Annotated[str, Path(description='A version number, "latest", or "@alias".')]
 VersionNumber = Annotated[int, Path(ge=1, le=2**31 - 1, description="A version number.")]  # 32-bit in the store

@@ -7,10 +7,8 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query, Response
 
 from mlpilot.server.deps import Reader, State, Writer, render
-from mlpilot.server.errors import ERROR_RESPONSES
 from mlpilot.store.clock import now_ms
 from mlpilot.tracking import batch as batch_service
-from mlpilot.tracking import experiments as experiment_service
 from mlpilot.tracking import metrics as metric_service
 from mlpilot.tracking import runs as run_service
 from mlpilot.tracking import search as search_service
@@ -18,13 +16,11 @@ from mlpilot.tracking.environment import GitState
 from mlpilot.tracking.records import Run, RunPage
 from mlpilot.wire.bodies import BatchBody, EndRunBody, ParamsBody, RunBody, TagsBody
 
-router = APIRouter(prefix="/runs", tags=["runs"], responses=ERROR_RESPONSES)
+router = APIRouter(prefix="/runs", tags=["runs"])
 
 
 @router.post("", name="run.create", status_code=201, response_model=Run)
 def create_run(body: RunBody, state: State, key: Writer) -> Response:
-    # 404 for an unknown experiment (the service leaves it to the foreign key, which would be a 500).
-    experiment_service.get_experiment(state.db, body.experiment_id)
     origin = run_service.RunOrigin(
         user=body.user,
         entry_point=body.entry_point,
