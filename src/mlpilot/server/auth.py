@@ -16,7 +16,7 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from mlpilot.security import ApiKey, Scope
 from mlpilot.security import audit as audit_service
 from mlpilot.security.keys import verify_key
-from mlpilot.server.state import state_of
+from mlpilot.server.state import ServerState, state_of
 
 __all__ = ["Caller", "actor_of", "authorize"]
 
@@ -42,9 +42,9 @@ def authorize(scope: Scope, *, audited: bool = True) -> Callable[..., Iterator[A
 
     def dependency(
         request: Request,
+        state: Annotated[ServerState, Depends(state_of)],
         credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
     ) -> Iterator[ApiKey]:
-        state = state_of(request)
         key = verify_key(state.db, credentials.credentials if credentials is not None else None, scope)
         state.limiter.take(key.name)
         request.state.api_key = key

@@ -36,6 +36,7 @@ def open_state(settings: Settings) -> ServerState:
     )
 
 
-def state_of(request: Request) -> ServerState:
+async def state_of(request: Request) -> ServerState:
+    # async: a plain attribute read, which FastAPI would otherwise send to the thread pool.
     state: ServerState = request.app.state.mlpilot
     return state
