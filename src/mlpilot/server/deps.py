@@ -6,19 +6,19 @@ from typing import Annotated
 
 from fastapi import Depends, Response
 
-from mlpilot.security import ApiKey, Scope
-from mlpilot.server.auth import authorize
+from mlpilot.security import Scope
+from mlpilot.server.auth import Caller, authorize
 from mlpilot.server.state import ServerState, state_of
 from mlpilot.wire import encode
 
-__all__ = ["Admin", "Deployer", "Reader", "State", "Writer", "render"]
+__all__ = ["Admin", "Caller", "Deployer", "Reader", "State", "Writer", "render"]
 
 State = Annotated[ServerState, Depends(state_of)]
-Reader = Annotated[ApiKey, Depends(authorize(Scope.READ))]
-Writer = Annotated[ApiKey, Depends(authorize(Scope.WRITE))]
-Deployer = Annotated[ApiKey, Depends(authorize(Scope.DEPLOY))]
+Reader = Annotated[Caller, Depends(authorize(Scope.READ))]
+Writer = Annotated[Caller, Depends(authorize(Scope.WRITE))]
+Deployer = Annotated[Caller, Depends(authorize(Scope.DEPLOY))]
 # Key operations write their own audit entries, in the transaction that changes the key.
-Admin = Annotated[ApiKey, Depends(authorize(Scope.ADMIN, audited=False))]
+Admin = Annotated[Caller, Depends(authorize(Scope.ADMIN, audited=False))]
 
 
 def render(value: object, status_code: int = 200) -> Response:

@@ -8,11 +8,12 @@ upgraded; readers never block in WAL mode.
 from __future__ import annotations
 
 import contextlib
+import copy
 import logging
 import sqlite3
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -68,6 +69,20 @@ class Database:
         # with many request threads loses about a sixth of its write throughput to those sleeps).
         # Other processes still meet at SQLite's lock. Reentrant, so nesting cannot deadlock here.
         self._write_lock: threading.RLock | None = threading.RLock() if self.is_sqlite else None
+        self._before_commit: Callable[[Connection], None] | None = None
+
+    def before_next_commit(self, hook: Callable[[Connection], None]) -> Database:
+        """A view of this database (same engine, same lock) whose next write transaction runs
+        ``hook`` on its connection just before committing, once. The server commits an audit entry
+        this way, in the very transaction of the change it records."""
+        view = copy.copy(self)
+        view._before_commit = hook
+        return view
+
+    @property
+    def hook_pending(self) -> bool:
+        """Whether the hook of ``before_next_commit`` is still waiting for a write transaction."""
+        return self._before_commit is not None
 
     @property
     def is_sqlite(self) -> bool:
@@ -109,6 +124,9 @@ class Database:
             conn.execution_options(**{_WRITE_OPTION: True})
             with conn.begin():
                 yield conn
+                if self._before_commit is not None:
+                    hook, self._before_commit = self._before_commit, None
+                    hook(conn)
 
     def dispose(self) -> None:
         self.engine.dispose()

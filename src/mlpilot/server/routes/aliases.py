@@ -7,33 +7,32 @@ from fastapi import APIRouter, Response
 from mlpilot.registry import ModelEvent, ModelVersion
 from mlpilot.registry import aliases as alias_service
 from mlpilot.registry.events import events_of
-from mlpilot.server.auth import actor_of
-from mlpilot.server.deps import Deployer, Reader, State, render
+from mlpilot.server.deps import Deployer, Reader, render
 from mlpilot.wire.bodies import AliasBody, ReasonBody
 
 router = APIRouter(prefix="/models/{name}", tags=["aliases"])
 
 
 @router.put("/aliases/{alias}", name="model.alias.set", response_model=ModelVersion)
-def set_alias(name: str, alias: str, body: AliasBody, state: State, key: Deployer) -> Response:
+def set_alias(name: str, alias: str, body: AliasBody, caller: Deployer) -> Response:
     """Point ``alias`` at ``version`` (an event records the previous holder)."""
-    moved = alias_service.set_alias(state.db, name, alias, body.version, actor=actor_of(key), reason=body.reason)
+    moved = alias_service.set_alias(caller.db, name, alias, body.version, actor=caller.actor, reason=body.reason)
     return render(moved)
 
 
 @router.delete("/aliases/{alias}", name="model.alias.delete", status_code=204)
-def delete_alias(name: str, alias: str, state: State, key: Deployer, reason: str | None = None) -> Response:
-    alias_service.delete_alias(state.db, name, alias, actor=actor_of(key), reason=reason)
+def delete_alias(name: str, alias: str, caller: Deployer, reason: str | None = None) -> Response:
+    alias_service.delete_alias(caller.db, name, alias, actor=caller.actor, reason=reason)
     return Response(status_code=204)
 
 
 @router.post("/aliases/{alias}/rollback", name="model.alias.rollback", response_model=ModelVersion)
-def rollback(name: str, alias: str, body: ReasonBody, state: State, key: Deployer) -> Response:
+def rollback(name: str, alias: str, body: ReasonBody, caller: Deployer) -> Response:
     """Move ``alias`` back to its previous holder; repeated calls keep stepping back."""
-    return render(alias_service.rollback_alias(state.db, name, alias, actor=actor_of(key), reason=body.reason))
+    return render(alias_service.rollback_alias(caller.db, name, alias, actor=caller.actor, reason=body.reason))
 
 
 @router.get("/events", response_model=list[ModelEvent], tags=["events"])
-def model_events(name: str, state: State, key: Reader) -> Response:
+def model_events(name: str, caller: Reader) -> Response:
     """Every registration, alias move, rollback, archive, description and tag change, oldest first."""
-    return render(events_of(state.db, name))
+    return render(events_of(caller.db, name))

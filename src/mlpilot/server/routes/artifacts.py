@@ -12,7 +12,7 @@ from fastapi.responses import StreamingResponse
 from starlette.concurrency import run_in_threadpool
 
 from mlpilot.artifacts import Blob, ContentStore
-from mlpilot.server.deps import Reader, State, Writer, render
+from mlpilot.server.deps import Caller, Reader, Writer, render
 from mlpilot.tracking import artifacts as artifact_service
 from mlpilot.tracking import runs as run_service
 from mlpilot.tracking.artifacts import ArtifactEntry
@@ -32,37 +32,37 @@ _CHUNK = 1 << 20
         "requestBody": {"required": True, "content": {"application/octet-stream": {"schema": {"type": "string"}}}}
     },
 )
-async def upload_artifact(run_id: str, path: str, request: Request, state: State, key: Writer) -> Response:
+async def upload_artifact(run_id: str, path: str, request: Request, caller: Writer) -> Response:
     """Store the request body as the run's artifact ``path`` (replacing an earlier one)."""
     cleaned = artifact_service.clean_artifact_path(path)
-    await run_in_threadpool(_require_running, state, run_id)
+    await run_in_threadpool(_require_running, caller, run_id)
     fd, scratch = tempfile.mkstemp(prefix="mlpilot-upload-")
     try:
         with os.fdopen(fd, "wb") as out:
             async for chunk in request.stream():
                 out.write(chunk)
-        blob = await run_in_threadpool(_store, state, run_id, cleaned, Path(scratch))
+        blob = await run_in_threadpool(_store, caller, run_id, cleaned, Path(scratch))
     finally:
         os.unlink(scratch)
     return render(ArtifactEntry(cleaned, blob.size, blob.sha256), 201)
 
 
-def _require_running(state: State, run_id: str) -> None:
+def _require_running(caller: Caller, run_id: str) -> None:
     # Checked before the bytes arrive, so an upload to an ended run stores nothing.
-    with state.db.read() as conn:
+    with caller.db.read() as conn:
         run_service.require_running(conn, run_id)
 
 
-def _store(state: State, run_id: str, path: str, source: Path) -> Blob:
-    blob = state.content.put_file(source)
-    artifact_service.record_artifacts(state.db, run_id, {path: blob})
+def _store(caller: Caller, run_id: str, path: str, source: Path) -> Blob:
+    blob = caller.content.put_file(source)
+    artifact_service.record_artifacts(caller.db, run_id, {path: blob})
     return blob
 
 
 @router.get("", response_model=list[ArtifactEntry])
-def list_artifacts(run_id: str, state: State, key: Reader, prefix: str = "") -> Response:
-    run_service.get_run(state.db, run_id)
-    return render(artifact_service.list_artifacts(state.db, run_id, prefix))
+def list_artifacts(run_id: str, caller: Reader, prefix: str = "") -> Response:
+    run_service.get_run(caller.db, run_id)
+    return render(artifact_service.list_artifacts(caller.db, run_id, prefix))
 
 
 @router.get(
@@ -70,10 +70,10 @@ def list_artifacts(run_id: str, state: State, key: Reader, prefix: str = "") -> 
     response_class=StreamingResponse,
     responses={200: {"content": {"application/octet-stream": {"schema": {"type": "string", "format": "binary"}}}}},
 )
-def download_artifact(run_id: str, path: str, state: State, key: Reader) -> StreamingResponse:
+def download_artifact(run_id: str, path: str, caller: Reader) -> StreamingResponse:
     """The artifact's bytes; the ``X-Content-SHA256`` header says what they must hash to."""
-    entry = artifact_service.find_artifact(state.db, run_id, path)
-    return stream_blob(state.content, entry.sha256, entry.size)
+    entry = artifact_service.find_artifact(caller.db, run_id, path)
+    return stream_blob(caller.content, entry.sha256, entry.size)
 
 
 def stream_blob(

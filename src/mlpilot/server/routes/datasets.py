@@ -13,9 +13,8 @@ from mlpilot.data import DatasetDiff, DatasetSummary, DatasetVersion
 from mlpilot.data import versions as datasets
 from mlpilot.data.frames import from_parquet_bytes
 from mlpilot.errors import InvalidInput
-from mlpilot.server.deps import Reader, State, Writer, render
+from mlpilot.server.deps import Caller, Reader, Writer, render
 from mlpilot.server.routes.artifacts import stream_blob
-from mlpilot.server.state import ServerState
 from mlpilot.tracking import runs as run_service
 
 router = APIRouter(prefix="/datasets", tags=["datasets"])
@@ -47,8 +46,7 @@ def _version(value: str) -> int | None:
 async def log_dataset(
     name: str,
     request: Request,
-    state: State,
-    key: Writer,
+    caller: Writer,
     run_id: str | None = None,
     role: str = "input",
     source: str | None = None,
@@ -56,49 +54,47 @@ async def log_dataset(
     """Version the Parquet body as dataset ``name`` (same content, same version); with ``run_id``,
     record that the run read it as ``role``."""
     data = await request.body()
-    version = await run_in_threadpool(_log, state, name, data, run_id, role, source)
+    version = await run_in_threadpool(_log, caller, name, data, run_id, role, source)
     return render(version, 201)
 
 
-def _log(
-    state: ServerState, name: str, data: bytes, run_id: str | None, role: str, source: str | None
-) -> DatasetVersion:
+def _log(caller: Caller, name: str, data: bytes, run_id: str | None, role: str, source: str | None) -> DatasetVersion:
     if run_id is not None:
         datasets.check_role(role)
-        with state.db.read() as conn:
+        with caller.db.read() as conn:
             run_service.require_running(conn, run_id)
     datasets.check_dataset_name(name)
-    version = datasets.log_dataset(state.db, state.content, from_parquet_bytes(data), name, source=source)
+    version = datasets.log_dataset(caller.db, caller.content, from_parquet_bytes(data), name, source=source)
     if run_id is not None:
-        datasets.link_to_run(state.db, run_id, version.id, role)
+        datasets.link_to_run(caller.db, run_id, version.id, role)
     return version
 
 
 @router.get("", response_model=list[DatasetSummary])
-def list_datasets(state: State, key: Reader) -> Response:
-    return render(datasets.list_datasets(state.db))
+def list_datasets(caller: Reader) -> Response:
+    return render(datasets.list_datasets(caller.db))
 
 
 @router.get("/diff", response_model=DatasetDiff)
-def diff_datasets(a: str, b: str, state: State, key: Reader) -> Response:
+def diff_datasets(a: str, b: str, caller: Reader) -> Response:
     """Schema and profile changes between ``name:version`` references ``a`` and ``b``."""
-    return render(datasets.diff_versions(state.db, a, b))
+    return render(datasets.diff_versions(caller.db, a, b))
 
 
 @router.get("/{name:path}/versions", response_model=list[DatasetVersion])
-def list_dataset_versions(name: str, state: State, key: Reader) -> Response:
-    return render(datasets.list_versions(state.db, name))
+def list_dataset_versions(name: str, caller: Reader) -> Response:
+    return render(datasets.list_versions(caller.db, name))
 
 
 @router.get("/{name:path}/versions/{version}", response_model=DatasetVersion)
-def get_dataset(name: str, version: VersionParam, state: State, key: Reader) -> Response:
-    return render(datasets.get_version(state.db, name, _version(version)))
+def get_dataset(name: str, version: VersionParam, caller: Reader) -> Response:
+    return render(datasets.get_version(caller.db, name, _version(version)))
 
 
 @router.get("/{name:path}/versions/{version}/runs", response_model=list[DatasetUse])
-def dataset_runs(name: str, version: VersionParam, state: State, key: Reader) -> Response:
-    found = datasets.get_version(state.db, name, _version(version))
-    return render([{"run_id": run_id, "role": role} for run_id, role in datasets.runs_using(state.db, found.id)])
+def dataset_runs(name: str, version: VersionParam, caller: Reader) -> Response:
+    found = datasets.get_version(caller.db, name, _version(version))
+    return render([{"run_id": run_id, "role": role} for run_id, role in datasets.runs_using(caller.db, found.id)])
 
 
 @router.get(
@@ -106,7 +102,7 @@ def dataset_runs(name: str, version: VersionParam, state: State, key: Reader) ->
     response_class=StreamingResponse,
     responses={200: {"content": {PARQUET: {"schema": {"type": "string", "format": "binary"}}}}},
 )
-def dataset_data(name: str, version: VersionParam, state: State, key: Reader) -> StreamingResponse:
+def dataset_data(name: str, version: VersionParam, caller: Reader) -> StreamingResponse:
     """The stored Parquet copy; ``X-Content-SHA256`` says what it must hash to."""
-    found = datasets.get_version(state.db, name, _version(version))
-    return stream_blob(state.content, found.storage_sha256, found.size, PARQUET)
+    found = datasets.get_version(caller.db, name, _version(version))
+    return stream_blob(caller.content, found.storage_sha256, found.size, PARQUET)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Response
 
-from mlpilot.server.deps import Reader, State, Writer, render
+from mlpilot.server.deps import Reader, Writer, render
 from mlpilot.store.clock import now_ms
 from mlpilot.tracking import metrics as metric_service
 from mlpilot.tracking.records import Metric
@@ -14,7 +14,7 @@ router = APIRouter(prefix="/runs/{run_id}/metrics", tags=["metrics"])
 
 
 @router.post("", name="run.log_metrics", status_code=204)
-def log_metrics(run_id: str, body: MetricsBody, state: State, key: Writer) -> Response:
+def log_metrics(run_id: str, body: MetricsBody, caller: Writer) -> Response:
     """Append points to a RUNNING run; points without a timestamp get the server's clock."""
     when = now_ms()
     make = metric_service.make_point
@@ -22,11 +22,11 @@ def log_metrics(run_id: str, body: MetricsBody, state: State, key: Writer) -> Re
         make(run_id, item.key, item.value, item.step, when if item.timestamp is None else item.timestamp)
         for item in body.metrics
     ]
-    metric_service.write_points(state.db, points)
+    metric_service.write_points(caller.db, points)
     return Response(status_code=204)
 
 
 @router.get("", response_model=list[Metric])
-def get_metric_history(run_id: str, key: str, state: State, caller: Reader) -> Response:
+def get_metric_history(run_id: str, key: str, caller: Reader) -> Response:
     """Every point of metric ``key``, by step then time."""
-    return render(metric_service.get_metric_history(state.db, run_id, key))
+    return render(metric_service.get_metric_history(caller.db, run_id, key))

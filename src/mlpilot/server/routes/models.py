@@ -10,8 +10,7 @@ from mlpilot.registry import ModelVersion, RegisteredModel, version_ref
 from mlpilot.registry import lineage as lineage_service
 from mlpilot.registry import versions as version_service
 from mlpilot.registry.lineage import Lineage, VersionComparison
-from mlpilot.server.auth import actor_of
-from mlpilot.server.deps import Reader, State, Writer, render
+from mlpilot.server.deps import Caller, Reader, Writer, render
 from mlpilot.wire.bodies import ModelUpdateBody, ReasonBody, RegisterBody
 
 router = APIRouter(prefix="/models", tags=["models"])
@@ -21,32 +20,32 @@ VersionNumber = Annotated[int, Path(ge=1, le=2**31 - 1, description="A version n
 
 
 @router.get("", response_model=list[RegisteredModel])
-def list_registered_models(state: State, key: Reader) -> Response:
-    return render(version_service.list_models(state.db))
+def list_registered_models(caller: Reader) -> Response:
+    return render(version_service.list_models(caller.db))
 
 
 @router.get("/{name}", response_model=RegisteredModel)
-def get_registered_model(name: str, state: State, key: Reader) -> Response:
-    return render(version_service.get_model(state.db, name))
+def get_registered_model(name: str, caller: Reader) -> Response:
+    return render(version_service.get_model(caller.db, name))
 
 
 @router.patch("/{name}", name="model.update", status_code=204)
-def update_registered_model(name: str, body: ModelUpdateBody, state: State, key: Writer) -> Response:
+def update_registered_model(name: str, body: ModelUpdateBody, caller: Writer) -> Response:
     """Set the description (``null`` clears it) and/or merge tags; fields left out are left alone."""
-    _update(state, name, body, None, actor_of(key))
+    _update(caller, name, body, None)
     return Response(status_code=204)
 
 
 @router.post("/{name}/versions", name="model.register", status_code=201, response_model=ModelVersion, tags=["versions"])
-def register_model(name: str, body: RegisterBody, state: State, key: Writer) -> Response:
+def register_model(name: str, body: RegisterBody, caller: Writer) -> Response:
     """The next version of ``name`` from the model a run logged at ``artifact_path``."""
     version = version_service.register_model(
-        state.db,
-        state.content,
+        caller.db,
+        caller.content,
         body.run_id,
         body.artifact_path,
         name,
-        actor=actor_of(key),
+        actor=caller.actor,
         description=body.description,
         tags=body.tags,
         reason=body.reason,
@@ -55,42 +54,40 @@ def register_model(name: str, body: RegisterBody, state: State, key: Writer) -> 
 
 
 @router.get("/{name}/versions", response_model=list[ModelVersion], tags=["versions"])
-def list_model_versions(name: str, state: State, key: Reader, include_archived: bool = True) -> Response:
-    return render(version_service.list_versions(state.db, name, include_archived=include_archived))
+def list_model_versions(name: str, caller: Reader, include_archived: bool = True) -> Response:
+    return render(version_service.list_versions(caller.db, name, include_archived=include_archived))
 
 
 @router.get("/{name}/versions/{version}", response_model=ModelVersion, tags=["versions"])
-def get_model_version(name: str, version: RefParam, state: State, key: Reader) -> Response:
-    return render(version_service.get_version(state.db, version_ref(name, version)))
+def get_model_version(name: str, version: RefParam, caller: Reader) -> Response:
+    return render(version_service.get_version(caller.db, version_ref(name, version)))
 
 
 @router.patch("/{name}/versions/{version}", name="model.version.update", status_code=204, tags=["versions"])
-def update_model_version(
-    name: str, version: VersionNumber, body: ModelUpdateBody, state: State, key: Writer
-) -> Response:
-    _update(state, name, body, version, actor_of(key))
+def update_model_version(name: str, version: VersionNumber, body: ModelUpdateBody, caller: Writer) -> Response:
+    _update(caller, name, body, version)
     return Response(status_code=204)
 
 
 @router.post("/{name}/versions/{version}/archive", name="model.archive", response_model=ModelVersion, tags=["versions"])
-def archive_model_version(name: str, version: VersionNumber, body: ReasonBody, state: State, key: Writer) -> Response:
+def archive_model_version(name: str, version: VersionNumber, body: ReasonBody, caller: Writer) -> Response:
     """Retire a version: it stays readable, is skipped by ``latest`` and cannot take aliases."""
-    return render(version_service.archive_version(state.db, name, version, actor=actor_of(key), reason=body.reason))
+    return render(version_service.archive_version(caller.db, name, version, actor=caller.actor, reason=body.reason))
 
 
 @router.get("/{name}/versions/{version}/lineage", response_model=Lineage, tags=["versions"])
-def model_lineage(name: str, version: RefParam, state: State, key: Reader) -> Response:
-    return render(lineage_service.lineage(state.db, version_ref(name, version)))
+def model_lineage(name: str, version: RefParam, caller: Reader) -> Response:
+    return render(lineage_service.lineage(caller.db, version_ref(name, version)))
 
 
 @router.get("/{name}/compare", response_model=VersionComparison, tags=["versions"])
-def compare_model_versions(name: str, a: str, b: str, state: State, key: Reader) -> Response:
+def compare_model_versions(name: str, a: str, b: str, caller: Reader) -> Response:
     """Params, metrics, datasets and code that differ between versions ``a`` and ``b``."""
-    return render(lineage_service.compare_versions(state.db, version_ref(name, a), version_ref(name, b)))
+    return render(lineage_service.compare_versions(caller.db, version_ref(name, a), version_ref(name, b)))
 
 
-def _update(state: State, name: str, body: ModelUpdateBody, version: int | None, actor: str) -> None:
+def _update(caller: Caller, name: str, body: ModelUpdateBody, version: int | None) -> None:
     if "description" in body.model_fields_set:
-        version_service.set_description(state.db, name, body.description, version=version, actor=actor)
+        version_service.set_description(caller.db, name, body.description, version=version, actor=caller.actor)
     if body.tags:
-        version_service.set_tags(state.db, name, body.tags, version=version, actor=actor)
+        version_service.set_tags(caller.db, name, body.tags, version=version, actor=caller.actor)

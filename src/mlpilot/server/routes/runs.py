@@ -6,7 +6,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Response
 
-from mlpilot.server.deps import Reader, State, Writer, render
+from mlpilot.server.deps import Reader, Writer, render
 from mlpilot.store.clock import now_ms
 from mlpilot.tracking import batch as batch_service
 from mlpilot.tracking import metrics as metric_service
@@ -20,7 +20,7 @@ router = APIRouter(prefix="/runs", tags=["runs"])
 
 
 @router.post("", name="run.create", status_code=201, response_model=Run)
-def create_run(body: RunBody, state: State, key: Writer) -> Response:
+def create_run(body: RunBody, caller: Writer) -> Response:
     origin = run_service.RunOrigin(
         user=body.user,
         entry_point=body.entry_point,
@@ -28,15 +28,14 @@ def create_run(body: RunBody, state: State, key: Writer) -> Response:
         environment=body.environment,
     )
     run = run_service.create_run(
-        state.db, body.experiment_id, origin, name=body.name, tags=body.tags, parent_run_id=body.parent_run_id
+        caller.db, body.experiment_id, origin, name=body.name, tags=body.tags, parent_run_id=body.parent_run_id
     )
     return render(run, 201)
 
 
 @router.get("", response_model=RunPage, summary="Search runs")
 def search_runs(
-    state: State,
-    key: Reader,
+    caller: Reader,
     experiment: Annotated[list[str] | None, Query(description="Experiment names.")] = None,
     experiment_id: Annotated[list[int] | None, Query(description="Experiment ids.")] = None,
     filter: str | None = None,
@@ -48,42 +47,42 @@ def search_runs(
     refs: list[str | int] | None = None
     if experiment is not None or experiment_id is not None:
         refs = [*(experiment or []), *(experiment_id or [])]
-    size = min(max_results, state.settings.server_max_results)
-    return render(search_service.search_runs(state.db, refs, filter, order_by, size, page_token))
+    size = min(max_results, caller.settings.server_max_results)
+    return render(search_service.search_runs(caller.db, refs, filter, order_by, size, page_token))
 
 
 @router.get("/{run_id}", response_model=Run)
-def get_run(run_id: str, state: State, key: Reader) -> Response:
-    return render(run_service.get_run(state.db, run_id))
+def get_run(run_id: str, caller: Reader) -> Response:
+    return render(run_service.get_run(caller.db, run_id))
 
 
 @router.get("/{run_id}/environment", response_model=dict[str, Any] | None)
-def get_run_environment(run_id: str, state: State, key: Reader) -> Response:
-    return render(run_service.get_environment(state.db, run_id))
+def get_run_environment(run_id: str, caller: Reader) -> Response:
+    return render(run_service.get_environment(caller.db, run_id))
 
 
 @router.post("/{run_id}/end", name="run.end", status_code=204)
-def end_run(run_id: str, body: EndRunBody, state: State, key: Writer) -> Response:
-    run_service.end_run(state.db, run_id, body.status)
+def end_run(run_id: str, body: EndRunBody, caller: Writer) -> Response:
+    run_service.end_run(caller.db, run_id, body.status)
     return Response(status_code=204)
 
 
 @router.post("/{run_id}/params", name="run.log_params", status_code=204)
-def log_params(run_id: str, body: ParamsBody, state: State, key: Writer) -> Response:
-    run_service.log_params(state.db, run_id, body.params)
+def log_params(run_id: str, body: ParamsBody, caller: Writer) -> Response:
+    run_service.log_params(caller.db, run_id, body.params)
     return Response(status_code=204)
 
 
 @router.post("/{run_id}/tags", name="run.set_tags", status_code=204)
-def set_tags(run_id: str, body: TagsBody, state: State, key: Writer) -> Response:
-    run_service.set_tags(state.db, run_id, body.tags)
+def set_tags(run_id: str, body: TagsBody, caller: Writer) -> Response:
+    run_service.set_tags(caller.db, run_id, body.tags)
     return Response(status_code=204)
 
 
 @router.post("/{run_id}/batch", name="run.log_batch", status_code=204)
-def log_batch(run_id: str, body: BatchBody, state: State, key: Writer) -> Response:
+def log_batch(run_id: str, body: BatchBody, caller: Writer) -> Response:
     """Metrics, params and tags in one transaction: all of them or none."""
     when = now_ms()
     points = [metric_service.point_from(run_id, item.model_dump(), when) for item in body.metrics]
-    batch_service.log_batch(state.db, run_id, points, body.params, body.tags)
+    batch_service.log_batch(caller.db, run_id, points, body.params, body.tags)
     return Response(status_code=204)
