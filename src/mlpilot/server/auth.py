@@ -10,13 +10,14 @@ transaction, so the change and its record of who made it commit together or not 
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable, Iterator
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from typing import Annotated, Any
 
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy.engine import Connection
+from starlette.concurrency import run_in_threadpool
 
 from mlpilot.artifacts import ContentStore
 from mlpilot.config import Settings
@@ -50,7 +51,7 @@ class Caller:
         return f"key:{self.key.name}"
 
 
-def authorize(scope: Scope, *, audited: bool = True) -> Callable[..., Iterator[Caller]]:
+def authorize(scope: Scope, *, audited: bool = True) -> Callable[..., AsyncIterator[Caller]]:
     """A dependency yielding the ``Caller`` if its key holds ``scope``; 401/403/429 otherwise.
 
     Writes (every scope but read) are audited, named by the route (``run.create``) and targeting
@@ -58,12 +59,15 @@ def authorize(scope: Scope, *, audited: bool = True) -> Callable[..., Iterator[C
     audits itself (key management) pass ``audited=False``.
     """
 
-    def dependency(
+    async def dependency(
         request: Request,
         state: Annotated[ServerState, Depends(state_of)],
         credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
-    ) -> Iterator[Caller]:
-        key = verify_key(state.db, credentials.credentials if credentials is not None else None, scope)
+    ) -> AsyncIterator[Caller]:
+        # async, with the one database call in the thread pool: a sync generator dependency would
+        # cost a thread-pool round trip on the way in and another on the way out of every request.
+        presented = credentials.credentials if credentials is not None else None
+        key = await run_in_threadpool(verify_key, state.db, presented, scope)
         state.limiter.take(key.name)
         db = state.db
         record: Callable[[Database | Connection], None] | None = None
@@ -78,7 +82,8 @@ def authorize(scope: Scope, *, audited: bool = True) -> Callable[..., Iterator[C
             db = db.before_next_commit(record)
         yield Caller(key, db, state.content, state.settings)
         if record is not None and db.hook_pending:
-            record(state.db)  # the route wrote nothing to the database (or only blobs): audit alone
+            # The route wrote nothing to the database (or only blobs): audit alone.
+            await run_in_threadpool(record, state.db)
 
     return dependency
 
