@@ -7,6 +7,7 @@ then the defaults below.
 
 from __future__ import annotations
 
+import os
 import tomllib
 from pathlib import Path
 from typing import Any
@@ -42,7 +43,12 @@ class Settings(BaseSettings):
     http_timeout: float = Field(default=60.0, gt=0, description="Seconds the remote client waits for a response.")
     server_host: str = Field(default="127.0.0.1", description="Address `mlpilot server` binds to.")
     server_port: int = Field(default=5050, ge=0, le=65535, description="Port `mlpilot server` listens on.")
-    server_workers: int = Field(default=1, ge=1, le=64, description="Server worker processes.")
+    server_workers: int = Field(
+        default_factory=lambda: min(os.cpu_count() or 1, 8),
+        ge=1,
+        le=64,
+        description="Server worker processes (default: one per core, at most 8).",
+    )
     server_max_body_bytes: int = Field(
         default=16 * 1024 * 1024, gt=0, description="Largest JSON request body the server accepts (else 413)."
     )

@@ -15,7 +15,9 @@ def server(
     ctx: typer.Context,
     host: Annotated[str | None, typer.Option("--host", help="Address to bind (default 127.0.0.1).")] = None,
     port: Annotated[int | None, typer.Option("--port", help="Port to listen on (default 5050).")] = None,
-    workers: Annotated[int | None, typer.Option("--workers", help="Worker processes (default 1).")] = None,
+    workers: Annotated[
+        int | None, typer.Option("--workers", help="Worker processes (default: one per core, at most 8).")
+    ] = None,
     access_log: Annotated[bool, typer.Option("--access-log", help="Log every request.")] = False,
 ) -> None:
     """Serve the REST API (/api/v1, docs at /docs) until Ctrl-C."""
