@@ -38,6 +38,7 @@ test: lint typecheck
 bench: install-dev
 	bash bench/setup_peers.sh
 	$(PY) bench/tracking.py
+	$(PY) bench/server_logging.py
 
 clean:
 	rm -rf $(VENV) .mlpilot .pytest_cache .mypy_cache .ruff_cache
