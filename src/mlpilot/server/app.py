@@ -19,7 +19,19 @@ from fastapi.staticfiles import StaticFiles
 from mlpilot.config import Settings, load_settings
 from mlpilot.server.errors import ERROR_RESPONSES, install_error_handlers
 from mlpilot.server.limits import BodyLimit
-from mlpilot.server.routes import aliases, artifacts, datasets, experiments, health, keys, metrics, models, runs
+from mlpilot.server.routes import (
+    aliases,
+    artifacts,
+    datasets,
+    events,
+    experiments,
+    health,
+    keys,
+    metrics,
+    models,
+    runs,
+    versions,
+)
 from mlpilot.server.state import open_state
 
 __all__ = ["API_PREFIX", "OPENAPI_URL", "create_app"]
@@ -49,7 +61,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.mlpilot = state
     install_error_handlers(app)
     app.include_router(health.router)
-    for module in (experiments, runs, metrics, artifacts, datasets, models, aliases, keys):
+    for module in (experiments, runs, metrics, artifacts, datasets, models, versions, aliases, events, keys):
         app.include_router(module.router, prefix=API_PREFIX, responses=ERROR_RESPONSES)
     _document_non_finite_numbers(app)
     _mount_docs(app)

@@ -1,13 +1,12 @@
-"""Aliases and the model event log: moving, deleting and rolling back aliases needs ``deploy``."""
+"""Aliases: moving, deleting and rolling back an alias needs the ``deploy`` scope."""
 
 from __future__ import annotations
 
 from fastapi import APIRouter, Response
 
-from mlpilot.registry import ModelEvent, ModelVersion
+from mlpilot.registry import ModelVersion
 from mlpilot.registry import aliases as alias_service
-from mlpilot.registry.events import events_of
-from mlpilot.server.deps import Deployer, Reader, render
+from mlpilot.server.deps import Deployer, render
 from mlpilot.wire.bodies import AliasBody, ReasonBody
 
 router = APIRouter(prefix="/models/{name}", tags=["aliases"])
@@ -30,9 +29,3 @@ def delete_alias(name: str, alias: str, caller: Deployer, reason: str | None = N
 def rollback(name: str, alias: str, body: ReasonBody, caller: Deployer) -> Response:
     """Move ``alias`` back to its previous holder; repeated calls keep stepping back."""
     return render(alias_service.rollback_alias(caller.db, name, alias, actor=caller.actor, reason=body.reason))
-
-
-@router.get("/events", response_model=list[ModelEvent], tags=["events"])
-def model_events(name: str, caller: Reader) -> Response:
-    """Every registration, alias move, rollback, archive, description and tag change, oldest first."""
-    return render(events_of(caller.db, name))
