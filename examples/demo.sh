@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The loop so far, on the embedded default store: train three candidates as tracked runs, register
-# the best as a model version, point `production` at it, trace its lineage and predict with it.
+# the best as a model version, point `production` at it, trace its lineage and predict with it;
+# then read the registry through the platform server with a read-only API key.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 MLPILOT="${MLPILOT:-.venv/bin/mlpilot}"
@@ -27,4 +28,34 @@ from sklearn.datasets import load_breast_cancer
 model = mlpilot.load_model("models:/classifier@production")
 rows = load_breast_cancer(as_frame=True).data.head(3)
 print("models:/classifier@production predicts", model.predict(rows).tolist(), "for the first three rows")
+PY
+
+# The same registry through the platform server: a read-only key, the REST API, the remote client.
+key=$("$MLPILOT" keys create "demo-reader-$(date +%s%N)" --scopes read 2>/dev/null)
+port=$("$PYTHON" -c "import socket; s = socket.socket(); s.bind(('127.0.0.1', 0)); print(s.getsockname()[1])")
+"$MLPILOT" server --port "$port" --workers 1 > .mlpilot/demo-server.log 2>&1 &
+server=$!
+trap 'kill "$server" 2>/dev/null; wait "$server" 2>/dev/null || true' EXIT
+MLPILOT_TRACKING_URI="http://127.0.0.1:$port" MLPILOT_API_KEY="$key" "$PYTHON" - <<'PY'
+import json, os, time, urllib.request
+
+import mlpilot
+
+url, key = os.environ["MLPILOT_TRACKING_URI"], os.environ["MLPILOT_API_KEY"]
+for _ in range(150):  # wait for the server to answer /readyz
+    try:
+        urllib.request.urlopen(f"{url}/readyz", timeout=1)
+        break
+    except OSError:
+        time.sleep(0.2)
+request = urllib.request.Request(f"{url}/api/v1/models/classifier", headers={"Authorization": f"Bearer {key}"})
+print("GET /api/v1/models/classifier ->", json.load(urllib.request.urlopen(request))["aliases"])
+
+client = mlpilot.connect()  # http://…, from MLPILOT_TRACKING_URI, with MLPILOT_API_KEY
+version = client.get_model_version("classifier", "@production")
+print(f"through the server: classifier@production is version {version.version} ({version.flavor})")
+try:
+    client.set_alias("classifier", "staging", version.version)
+except mlpilot.MlpilotError as refused:
+    print("a read-only key cannot move an alias:", refused.message)
 PY

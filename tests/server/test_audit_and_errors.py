@@ -96,3 +96,17 @@ def test_health_and_docs_need_no_key(live_server: LiveServer) -> None:
     docs = httpx.get(f"{live_server.url}/docs").text
     assert "/docs-assets/swagger-ui-bundle.js" in docs and "cdn" not in docs.lower()
     assert httpx.get(f"{live_server.url}/docs-assets/swagger-ui-bundle.js").status_code == 200
+
+
+def test_keys_are_checked_before_the_body_is_read(live_server: LiveServer) -> None:
+    url = f"{live_server.url}/api/v1/experiments"
+    for headers in ({}, {"Authorization": "Bearer mlp_nope"}, {"Authorization": f"Basic {live_server.admin_key}"}):
+        # A malformed (or oversized) body from an unauthenticated caller is a 401, never a 422 or 413:
+        # who is not let in learns nothing about the schema or the limits.
+        for body in (b"not json", b"{" + b" " * (17 * 1024 * 1024) + b"}"):
+            response = httpx.post(url, content=body, headers={**headers, "Content-Type": "application/json"})
+            assert response.status_code == 401, response.text
+            assert response.json()["error"]["code"] == "UNAUTHENTICATED"
+            assert response.headers["WWW-Authenticate"] == "Bearer"
+    # An unknown route under the API is a 401 to a stranger, a 404 to a key holder.
+    assert httpx.get(f"{live_server.url}/api/v1/nothing").status_code == 401

@@ -40,11 +40,13 @@ __all__ = [
     "BOOTSTRAP_KEY_NAME",
     "KEY_MARK",
     "LAST_USED_RESOLUTION_MS",
+    "authenticate",
     "check_key_name",
     "create_key",
     "ensure_bootstrap_key",
     "hash_key",
     "list_keys",
+    "require_scope",
     "revoke_key",
     "verify_key",
 ]
@@ -218,6 +220,13 @@ def verify_key(db: Database, presented: str | None, needed: Scope | str) -> ApiK
     repeat the key) or Forbidden (valid but without the scope). Records the use, to the minute.
     """
     required = parse_scope(needed)
+    key = authenticate(db, presented)
+    require_scope(key, required)
+    return key
+
+
+def authenticate(db: Database, presented: str | None) -> ApiKey:
+    """Who ``presented`` is: a valid, unrevoked key's record, or Unauthorized (see verify_key)."""
     key_text, prefix = _parse(presented)
     with db.read() as conn:
         row = conn.execute(sa.select(api_keys).where(api_keys.c.prefix == prefix)).mappings().first()
@@ -229,14 +238,17 @@ def verify_key(db: Database, presented: str | None, needed: Scope | str) -> ApiK
     key = _record(row)
     if not key.active:
         raise Unauthorized(f"the API key {key.name!r} has been revoked", hint="Ask an admin for a new key.")
-    key = dataclasses.replace(key, last_used_at=_touch(db, row["id"], key.last_used_at))
+    return dataclasses.replace(key, last_used_at=_touch(db, row["id"], key.last_used_at))
+
+
+def require_scope(key: ApiKey, required: Scope) -> None:
+    """Forbidden, naming the missing scope and the held ones, unless ``key`` may do ``required``."""
     if not key.allows(required):
         held = ", ".join(scope.value for scope in key.scopes)
         raise Forbidden(
             f"the API key {key.name!r} lacks the {required.value!r} scope (it holds: {held})",
             hint=f"Use a key with the {required.value!r} scope (`mlpilot keys create NAME --scopes {required.value}`).",
         )
-    return key
 
 
 def _touch(db: Database, key_id: int, last_used: int | None) -> int | None:

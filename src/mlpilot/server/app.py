@@ -17,6 +17,7 @@ from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.staticfiles import StaticFiles
 
 from mlpilot.config import Settings, load_settings
+from mlpilot.server.auth import Authenticate
 from mlpilot.server.errors import ERROR_RESPONSES, install_error_handlers
 from mlpilot.server.limits import BodyLimit
 from mlpilot.server.routes import (
@@ -70,6 +71,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         json_limit=state.settings.server_max_body_bytes,
         upload_limit=state.settings.server_max_upload_bytes,
     )
+    # Added last, so it runs first: no key, no body limit check, no parsing.
+    app.add_middleware(Authenticate, state=state, prefix=f"{API_PREFIX}/", public=frozenset({OPENAPI_URL}))
     return app
 
 

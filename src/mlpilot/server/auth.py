@@ -1,7 +1,9 @@
 """Who may call a route: an API key with the route's scope, checked on every request.
 
-``authorize(scope)`` is the one dependency every route but the health checks declares. It verifies
-the key (constant-time hash comparison, revocation honoured at once), spends a rate-limit token,
+Two steps. ``Authenticate``, a middleware, verifies the key of every ``/api/v1`` request
+(constant-time hash comparison, revocation honoured at once) and spends a rate-limit token before
+anything reads the body, so an unauthenticated or throttled caller learns nothing from validation
+errors. ``authorize(scope)``, the dependency every API route declares, then checks the route's scope
 and hands the route a ``Caller``: the key plus the stores to work on. For a route that changes
 something, the caller's database commits an audit entry inside the route's first write
 transaction, so the change and its record of who made it commit together or not at all.
@@ -18,16 +20,23 @@ from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy.engine import Connection
 from starlette.concurrency import run_in_threadpool
+from starlette.datastructures import Headers
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from mlpilot.artifacts import ContentStore
 from mlpilot.config import Settings
-from mlpilot.security import ApiKey, Scope
+from mlpilot.errors import RateLimited, Unauthorized
+from mlpilot.security import ApiKey
+from mlpilot.security import Scope as KeyScope
 from mlpilot.security import audit as audit_service
-from mlpilot.security.keys import verify_key
+from mlpilot.security.keys import authenticate, require_scope
+from mlpilot.server.errors import error_response
 from mlpilot.server.state import ServerState, state_of
 from mlpilot.store import Database
 
-__all__ = ["Caller", "authorize"]
+__all__ = ["Authenticate", "Caller", "authorize"]
+
+_KEY_STATE = "api_key"
 
 _bearer = HTTPBearer(
     auto_error=False,
@@ -51,7 +60,7 @@ class Caller:
         return f"key:{self.key.name}"
 
 
-def authorize(scope: Scope, *, audited: bool = True) -> Callable[..., AsyncIterator[Caller]]:
+def authorize(scope: KeyScope, *, audited: bool = True) -> Callable[..., AsyncIterator[Caller]]:
     """A dependency yielding the ``Caller`` if its key holds ``scope``; 401/403/429 otherwise.
 
     Writes (every scope but read) are audited, named by the route (``run.create``) and targeting
@@ -64,14 +73,13 @@ def authorize(scope: Scope, *, audited: bool = True) -> Callable[..., AsyncItera
         state: Annotated[ServerState, Depends(state_of)],
         credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
     ) -> AsyncIterator[Caller]:
-        # async, with the one database call in the thread pool: a sync generator dependency would
-        # cost a thread-pool round trip on the way in and another on the way out of every request.
-        presented = credentials.credentials if credentials is not None else None
-        key = await run_in_threadpool(verify_key, state.db, presented, scope)
-        state.limiter.take(key.name)
+        # ``credentials`` is declared so the OpenAPI document states the scheme; Authenticate has
+        # already verified the key it carries.
+        key: ApiKey = request.state.api_key
+        require_scope(key, scope)
         db = state.db
         record: Callable[[Database | Connection], None] | None = None
-        if audited and scope is not Scope.READ:
+        if audited and scope is not KeyScope.READ:
             route: Any = request.scope.get("route")
             record = functools.partial(
                 _record,
@@ -90,3 +98,36 @@ def authorize(scope: Scope, *, audited: bool = True) -> Callable[..., AsyncItera
 
 def _record(target_db: Database | Connection, *, key: ApiKey, action: str, target: str) -> None:
     audit_service.record(target_db, key_name=key.name, actor=f"key:{key.name}", action=action, target=target)
+
+
+class Authenticate:
+    """ASGI middleware: 401 (or 429) for an ``/api/v1`` request without a valid key, before the
+    body is read. The OpenAPI document (public, like /docs and the health checks) is exempt."""
+
+    def __init__(self, app: ASGIApp, *, state: ServerState, prefix: str, public: frozenset[str]) -> None:
+        self.app = app
+        self.state = state
+        self.prefix = prefix
+        self.public = public
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        path: str = scope.get("path", "")
+        if scope["type"] != "http" or not path.startswith(self.prefix) or path in self.public:
+            await self.app(scope, receive, send)
+            return
+        try:
+            key = await run_in_threadpool(authenticate, self.state.db, _bearer_token(scope))
+            self.state.limiter.take(key.name)
+        except (Unauthorized, RateLimited) as refused:
+            await error_response(refused)(scope, receive, send)
+            return
+        scope.setdefault("state", {})[_KEY_STATE] = key
+        await self.app(scope, receive, send)
+
+
+def _bearer_token(scope: Scope) -> str | None:
+    header = Headers(scope=scope).get("authorization")
+    if header is None:
+        return None
+    scheme, _, token = header.partition(" ")
+    return token if scheme.lower() == "bearer" else None
