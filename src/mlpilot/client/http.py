@@ -16,13 +16,12 @@ from typing import Any
 import httpx
 
 from mlpilot.errors import MlpilotError, RateLimited, StoreUnavailable, Unauthorized, error_for_code
-from mlpilot.wire import encode
+from mlpilot.wire import API_PREFIX, encode
 
-__all__ = ["API_PREFIX", "HttpSession"]
+__all__ = ["HttpSession"]
 
 log = logging.getLogger(__name__)
 
-API_PREFIX = "/api/v1"
 _RATE_LIMIT_RETRIES = 3
 _LONGEST_WAIT = 30.0
 

@@ -27,12 +27,11 @@ from mlpilot.tracking.artifacts import ArtifactEntry
 from mlpilot.tracking.metrics import Point
 from mlpilot.tracking.records import Experiment, Metric, Run, RunPage, RunStatus
 from mlpilot.tracking.runs import RunOrigin, clean_params, clean_tags
-from mlpilot.wire import decode
+from mlpilot.wire import SHA256_HEADER, decode
 
 __all__ = ["RemoteTransport"]
 
 T = TypeVar("T")
-SHA256_HEADER = "X-Content-SHA256"
 _CHUNK = 1 << 20
 
 

@@ -34,10 +34,10 @@ from mlpilot.server.routes import (
     versions,
 )
 from mlpilot.server.state import open_state
+from mlpilot.wire import API_PREFIX
 
-__all__ = ["API_PREFIX", "OPENAPI_URL", "create_app"]
+__all__ = ["OPENAPI_URL", "create_app"]
 
-API_PREFIX = "/api/v1"
 OPENAPI_URL = f"{API_PREFIX}/openapi.json"
 _ASSETS = "/docs-assets"
 

@@ -33,6 +33,7 @@ from mlpilot.security.keys import authenticate, require_scope
 from mlpilot.server.errors import error_response
 from mlpilot.server.state import ServerState, state_of
 from mlpilot.store import Database
+from mlpilot.wire import API_PREFIX
 
 __all__ = ["Authenticate", "Caller", "authorize"]
 
@@ -85,7 +86,7 @@ def authorize(scope: KeyScope, *, audited: bool = True) -> Callable[..., AsyncIt
                 _record,
                 key=key,
                 action=getattr(route, "name", "api.write"),
-                target=request.url.path.removeprefix("/api/v1"),
+                target=request.url.path.removeprefix(API_PREFIX),
             )
             db = db.before_next_commit(record)
         yield Caller(key, db, state.content, state.settings)

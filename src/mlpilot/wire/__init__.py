@@ -7,4 +7,8 @@ import this package, so the format is written down once.
 
 from mlpilot.wire.codec import decode, encode
 
-__all__ = ["decode", "encode"]
+__all__ = ["API_PREFIX", "SHA256_HEADER", "decode", "encode"]
+
+API_PREFIX = "/api/v1"
+# On every artifact and dataset download: the sha256 the bytes must hash to.
+SHA256_HEADER = "X-Content-SHA256"

@@ -16,10 +16,10 @@ from mlpilot.server.deps import Caller, Reader, Writer, render
 from mlpilot.tracking import artifacts as artifact_service
 from mlpilot.tracking import runs as run_service
 from mlpilot.tracking.artifacts import ArtifactEntry
+from mlpilot.wire import SHA256_HEADER
 
 router = APIRouter(prefix="/runs/{run_id}/artifacts", tags=["artifacts"])
 
-SHA256_HEADER = "X-Content-SHA256"
 _CHUNK = 1 << 20
 
 
