@@ -5,13 +5,12 @@ from __future__ import annotations
 
 import hashlib
 import io
-import os
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
 
 from mlpilot.artifacts.backend import BlobBackend
+from mlpilot.artifacts.verified import write_verified
 from mlpilot.errors import IntegrityError, NotFound
 
 __all__ = ["Blob", "ContentStore"]
@@ -58,23 +57,9 @@ class ContentStore:
 
     def download(self, sha256: str, destination: str | Path) -> Path:
         """Copy the object to ``destination`` atomically, verifying its hash on the way."""
-        target = Path(destination)
-        target.parent.mkdir(parents=True, exist_ok=True)
-        fd, temp = tempfile.mkstemp(dir=target.parent, prefix=".tmp-", suffix=".part")
-        digest = hashlib.sha256()
-        try:
-            with self.open(sha256) as source, os.fdopen(fd, "wb") as out:
-                while chunk := source.read(_CHUNK):
-                    digest.update(chunk)
-                    out.write(chunk)
-            if digest.hexdigest() != sha256:
-                raise _tampered(sha256, self.backend.uri)
-            os.replace(temp, target)
-        except BaseException:
-            if os.path.exists(temp):
-                os.unlink(temp)
-            raise
-        return target
+        with self.open(sha256) as source:
+            chunks = iter(lambda: source.read(_CHUNK), b"")
+            return write_verified(chunks, Path(destination), sha256, lambda: _tampered(sha256, self.backend.uri))
 
     def open(self, sha256: str) -> BinaryIO:
         """A reader of the object's bytes; the caller checks the hash (e.g. while streaming it on)."""

@@ -7,14 +7,13 @@ dataset frames), so a mistake fails fast with the same error as on the local tra
 from __future__ import annotations
 
 import hashlib
-import os
-import tempfile
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any, TypeVar
 from urllib.parse import quote
 
+from mlpilot.artifacts.verified import write_verified
 from mlpilot.client.http import HttpSession
 from mlpilot.client.transport import Transport
 from mlpilot.data import DatasetDiff, DatasetSummary, DatasetVersion
@@ -222,24 +221,10 @@ class RemoteTransport(Transport):
         return _verified(response.content, response.headers.get(SHA256_HEADER), path)
 
     def download_artifact(self, run_id: str, entry: ArtifactEntry, target: Path) -> None:
-        target.parent.mkdir(parents=True, exist_ok=True)
-        fd, temp = tempfile.mkstemp(dir=target.parent, prefix=".tmp-", suffix=".part")
-        digest = hashlib.sha256()
-        try:
-            with (
-                os.fdopen(fd, "wb") as out,
-                self.http.stream(f"/runs/{_seg(run_id)}/artifacts/{_path(entry.path)}") as response,
-            ):
-                for chunk in response.iter_bytes(_CHUNK):
-                    digest.update(chunk)
-                    out.write(chunk)
-            if digest.hexdigest() != entry.sha256:
-                raise _tampered(entry.path, entry.sha256)
-            os.replace(temp, target)
-        except BaseException:
-            if os.path.exists(temp):
-                os.unlink(temp)
-            raise
+        with self.http.stream(f"/runs/{_seg(run_id)}/artifacts/{_path(entry.path)}") as response:
+            write_verified(
+                response.iter_bytes(_CHUNK), target, entry.sha256, lambda: _tampered(entry.path, entry.sha256)
+            )
 
     # datasets ------------------------------------------------------------------------------------
 
