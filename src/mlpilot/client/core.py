@@ -327,7 +327,6 @@ class Client(ModelMethods, KeyMethods):
 
     def log_dataset(self, run_id: str, data: object, name: str, role: str = "input") -> DatasetVersion:
         """Version ``data`` (same content, same version) and record that the run read it as ``role``."""
-        self._require_running(run_id)
         return self.transport.log_dataset(data, name, run_id, role)
 
     def register_dataset(self, data: object, name: str) -> DatasetVersion:

@@ -139,12 +139,7 @@ class LocalTransport(Transport):
     def log_dataset(self, data: object, name: str, run_id: str | None, role: str) -> DatasetVersion:
         from mlpilot.data import versions as datasets
 
-        if run_id is not None:
-            datasets.check_role(role)
-        version = datasets.log_dataset(self.db, self.content, data, name)
-        if run_id is not None:
-            datasets.link_to_run(self.db, run_id, version.id, role)
-        return version
+        return datasets.log_dataset(self.db, self.content, data, name, run_id=run_id, role=role)
 
     def list_datasets(self) -> list[DatasetSummary]:
         from mlpilot.data import versions as datasets

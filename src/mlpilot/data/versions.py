@@ -23,7 +23,7 @@ from mlpilot.data.hashing import content_hash
 from mlpilot.data.profile import build_profile, build_schema
 from mlpilot.data.records import DatasetDiff, DatasetSummary, DatasetVersion, json_safe
 from mlpilot.data.refs import parse_ref
-from mlpilot.errors import Conflict, InvalidInput, LimitExceeded, NotFound
+from mlpilot.errors import Conflict, InactiveRun, InvalidInput, LimitExceeded, NotFound
 from mlpilot.store import Database
 from mlpilot.store.clock import now_ms
 from mlpilot.store.schema import dataset_versions, datasets, run_inputs, runs
@@ -95,14 +95,28 @@ def check_role(role: object) -> str:
 
 
 def log_dataset(
-    db: Database, content: ContentStore, data: object, name: str, *, source: str | None = None
+    db: Database,
+    content: ContentStore,
+    data: object,
+    name: str,
+    *,
+    source: str | None = None,
+    run_id: str | None = None,
+    role: str = "input",
 ) -> DatasetVersion:
     """Store ``data`` as a version of dataset ``name``; the same content returns the same version.
 
     ``source`` records where in-memory data came from (the remote client sends the file path it
-    read); a path given as ``data`` is its own source.
+    read); a path given as ``data`` is its own source. With ``run_id``, the version is recorded as
+    read by that run as ``role``; the run must be RUNNING, which is checked before anything is stored.
     """
     check_dataset_name(name)
+    if run_id is not None:
+        check_role(role)
+        _require_running(db, run_id)
+        version = log_dataset(db, content, data, name, source=source)
+        link_to_run(db, run_id, version.id, role)
+        return version
     frame = read_frame(data)
     digest = content_hash(frame.frame)
     with db.read() as conn:
@@ -191,6 +205,15 @@ def _version_by_hash(conn: Connection, name: str, digest: str) -> DatasetVersion
     query = _versions_query().where(datasets.c.name == name, dataset_versions.c.content_hash == digest)
     row = conn.execute(query).mappings().first()
     return None if row is None else _record(row)
+
+
+def _require_running(db: Database, run_id: str) -> None:
+    with db.read() as conn:
+        status = conn.execute(sa.select(runs.c.status).where(runs.c.id == run_id)).scalar()
+    if status is None:
+        raise NotFound(f"run {run_id!r} does not exist", hint="List runs with `mlpilot runs list`.")
+    if status != "RUNNING":
+        raise InactiveRun(f"run {run_id} has ended ({status}); it no longer accepts logging")
 
 
 def link_to_run(db: Database, run_id: str, version_id: int, role: str) -> None:

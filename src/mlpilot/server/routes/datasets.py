@@ -15,7 +15,6 @@ from mlpilot.data.frames import from_parquet_bytes
 from mlpilot.errors import InvalidInput
 from mlpilot.server.deps import Caller, Reader, Writer, render
 from mlpilot.server.routes.artifacts import stream_blob
-from mlpilot.tracking import runs as run_service
 
 router = APIRouter(prefix="/datasets", tags=["datasets"])
 
@@ -54,20 +53,13 @@ async def log_dataset(
     """Version the Parquet body as dataset ``name`` (same content, same version); with ``run_id``,
     record that the run read it as ``role``."""
     data = await request.body()
-    version = await run_in_threadpool(_log, caller, name, data, run_id, role, source)
+    version = await run_in_threadpool(_log, caller, data, name, source, run_id, role)
     return render(version, 201)
 
 
-def _log(caller: Caller, name: str, data: bytes, run_id: str | None, role: str, source: str | None) -> DatasetVersion:
-    if run_id is not None:
-        datasets.check_role(role)
-        with caller.db.read() as conn:
-            run_service.require_running(conn, run_id)
-    datasets.check_dataset_name(name)
-    version = datasets.log_dataset(caller.db, caller.content, from_parquet_bytes(data), name, source=source)
-    if run_id is not None:
-        datasets.link_to_run(caller.db, run_id, version.id, role)
-    return version
+def _log(caller: Caller, data: bytes, name: str, source: str | None, run_id: str | None, role: str) -> DatasetVersion:
+    frame = from_parquet_bytes(data)
+    return datasets.log_dataset(caller.db, caller.content, frame, name, source=source, run_id=run_id, role=role)
 
 
 @router.get("", response_model=list[DatasetSummary])
