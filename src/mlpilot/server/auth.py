@@ -76,7 +76,7 @@ def authorize(scope: KeyScope, *, audited: bool = True) -> Callable[..., AsyncIt
     ) -> AsyncIterator[Caller]:
         # ``credentials`` is declared so the OpenAPI document states the scheme; Authenticate has
         # already verified the key it carries.
-        key: ApiKey = request.state.api_key
+        key: ApiKey = getattr(request.state, _KEY_STATE)
         require_scope(key, scope)
         db = state.db
         record: Callable[[Database | Connection], None] | None = None

@@ -10,6 +10,8 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from mlpilot.tracking.metrics import Point, make_point
+
 __all__ = [
     "AliasBody",
     "BatchBody",
@@ -24,6 +26,7 @@ __all__ = [
     "RegisterBody",
     "RunBody",
     "TagsBody",
+    "points_of",
 ]
 
 Scalar = str | int | float | bool | None
@@ -75,6 +78,15 @@ class MetricPoint(_Body):
 
 class MetricsBody(_Body):
     metrics: list[MetricPoint]
+
+
+def points_of(run_id: str, metrics: list[MetricPoint], when: int) -> list[Point]:
+    """The store's points for ``run_id``; a point without a timestamp gets ``when``."""
+    make = make_point
+    return [
+        make(run_id, item.key, item.value, item.step, when if item.timestamp is None else item.timestamp)
+        for item in metrics
+    ]
 
 
 class BatchBody(_Body):

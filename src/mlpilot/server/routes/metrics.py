@@ -8,7 +8,7 @@ from mlpilot.server.deps import Reader, Writer, render
 from mlpilot.store.clock import now_ms
 from mlpilot.tracking import metrics as metric_service
 from mlpilot.tracking.records import Metric
-from mlpilot.wire.bodies import MetricsBody
+from mlpilot.wire.bodies import MetricsBody, points_of
 
 router = APIRouter(prefix="/runs/{run_id}/metrics", tags=["metrics"])
 
@@ -16,13 +16,7 @@ router = APIRouter(prefix="/runs/{run_id}/metrics", tags=["metrics"])
 @router.post("", name="run.log_metrics", status_code=204)
 def log_metrics(run_id: str, body: MetricsBody, caller: Writer) -> Response:
     """Append points to a RUNNING run; points without a timestamp get the server's clock."""
-    when = now_ms()
-    make = metric_service.make_point
-    points = [
-        make(run_id, item.key, item.value, item.step, when if item.timestamp is None else item.timestamp)
-        for item in body.metrics
-    ]
-    metric_service.write_points(caller.db, points)
+    metric_service.write_points(caller.db, points_of(run_id, body.metrics, now_ms()))
     return Response(status_code=204)
 
 

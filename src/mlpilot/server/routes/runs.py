@@ -9,12 +9,11 @@ from fastapi import APIRouter, Query, Response
 from mlpilot.server.deps import Reader, Writer, render
 from mlpilot.store.clock import now_ms
 from mlpilot.tracking import batch as batch_service
-from mlpilot.tracking import metrics as metric_service
 from mlpilot.tracking import runs as run_service
 from mlpilot.tracking import search as search_service
 from mlpilot.tracking.environment import GitState
 from mlpilot.tracking.records import Run, RunPage
-from mlpilot.wire.bodies import BatchBody, EndRunBody, ParamsBody, RunBody, TagsBody
+from mlpilot.wire.bodies import BatchBody, EndRunBody, ParamsBody, RunBody, TagsBody, points_of
 
 router = APIRouter(prefix="/runs", tags=["runs"])
 
@@ -82,7 +81,6 @@ def set_tags(run_id: str, body: TagsBody, caller: Writer) -> Response:
 @router.post("/{run_id}/batch", name="run.log_batch", status_code=204)
 def log_batch(run_id: str, body: BatchBody, caller: Writer) -> Response:
     """Metrics, params and tags in one transaction: all of them or none."""
-    when = now_ms()
-    points = [metric_service.point_from(run_id, item.model_dump(), when) for item in body.metrics]
+    points = points_of(run_id, body.metrics, now_ms())
     batch_service.log_batch(caller.db, run_id, points, body.params, body.tags)
     return Response(status_code=204)
