@@ -81,7 +81,7 @@ def test_first_start_prints_one_admin_key_and_later_starts_none(
     for _ in range(6):  # spread over both workers: each one accepts the key and reads the same store
         response = httpx.get(f"{second.url}/api/v1/keys", headers={"Authorization": f"Bearer {secret}"})
         assert response.status_code == 200
-        assert [key["name"] for key in response.json()] == ["bootstrap-admin"]
+        assert [key["name"] for key in response.json()["keys"]] == ["bootstrap-admin"]
     assert httpx.get(f"{second.url}/api/v1/keys").status_code == 401
     out, _ = second.stop()
     assert "mlp_" not in out

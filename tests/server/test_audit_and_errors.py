@@ -91,7 +91,10 @@ def test_the_remote_client_raises_what_the_local_one_would(live_server: LiveServ
 def test_health_and_docs_need_no_key(live_server: LiveServer) -> None:
     assert httpx.get(f"{live_server.url}/healthz").json() == {"status": "ok"}
     assert httpx.get(f"{live_server.url}/readyz").json() == {"status": "ready"}
-    spec = httpx.get(f"{live_server.url}/api/v1/openapi.json").json()
+    # The page needs no key; the document it reads does (tests/server/test_docs_page.py).
+    spec = httpx.get(
+        f"{live_server.url}/api/v1/openapi.json", headers={"Authorization": f"Bearer {live_server.admin_key}"}
+    ).json()
     assert spec["components"]["securitySchemes"]["ApiKey"]["scheme"] == "bearer"
     docs = httpx.get(f"{live_server.url}/docs").text
     assert "/docs-assets/swagger-ui-bundle.js" in docs and "cdn" not in docs.lower()

@@ -20,8 +20,9 @@ def tight_server(sqlite_uri: str, tmp_path: Path, isolated_env: Path) -> Iterato
         sqlite_uri,
         str(tmp_path / "artifacts"),
         tmp_path / "home",
-        server_max_body_bytes=2048,
-        server_max_upload_bytes=10_000,
+        # Above what creating a run sends (its environment lists every installed package).
+        server_max_body_bytes=16_384,
+        server_max_upload_bytes=40_000,
         server_rate_limit=5,
         server_rate_burst=20,
         server_max_results=3,
@@ -38,13 +39,13 @@ def _headers(key: str) -> dict[str, str]:
 def test_a_json_body_over_the_limit_is_413_and_stores_nothing(tight_server: LiveServer) -> None:
     with mlpilot.connect(tight_server.url, api_key=tight_server.admin_key) as client:
         run = client.create_run("limits")
-        with pytest.raises(PayloadTooLarge, match="2,048 bytes"):
-            client.log_params(run.id, {f"p{i}": "x" * 50 for i in range(100)})
+        with pytest.raises(PayloadTooLarge, match="16,384 bytes"):
+            client.log_params(run.id, {f"p{i}": "x" * 200 for i in range(100)})
         assert client.get_run(run.id).params == {}
     # Declared length and a chunked body without one are both refused.
     response = httpx.post(
         f"{tight_server.url}/api/v1/runs/{run.id}/params",
-        content=b"{" + b" " * 5000 + b"}",
+        content=b"{" + b" " * 20_000 + b"}",
         headers={**_headers(tight_server.admin_key), "Content-Type": "application/json"},
     )
     assert response.status_code == 413
@@ -52,7 +53,7 @@ def test_a_json_body_over_the_limit_is_413_and_stores_nothing(tight_server: Live
 
     def chunks() -> Iterator[bytes]:
         yield b'{"params": {"a": "'
-        for _ in range(10):
+        for _ in range(40):
             yield b"y" * 500
         yield b'"}}'
 
@@ -68,10 +69,10 @@ def test_a_json_body_over_the_limit_is_413_and_stores_nothing(tight_server: Live
 def test_uploads_have_their_own_larger_limit(tight_server: LiveServer) -> None:
     with mlpilot.connect(tight_server.url, api_key=tight_server.admin_key) as client:
         run = client.create_run("limits")
-        entry = client.log_bytes(run.id, b"z" * 5000, "ok.bin")  # over the JSON limit, under the upload one
-        assert entry.size == 5000
+        entry = client.log_bytes(run.id, b"z" * 20_000, "ok.bin")  # over the JSON limit, under the upload one
+        assert entry.size == 20_000
         with pytest.raises(PayloadTooLarge):
-            client.log_bytes(run.id, b"z" * 20_000, "big.bin")
+            client.log_bytes(run.id, b"z" * 50_000, "big.bin")
         assert [item.path for item in client.list_artifacts(run.id)] == ["ok.bin"]
 
 

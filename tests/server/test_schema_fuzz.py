@@ -157,7 +157,10 @@ def _aim(seeded: Seeded, path: str, generated: Any) -> st.SearchStrategy[Any]:
 
 def _load_schema(server: LiveServer) -> Any:
     config = schemathesis.Config.from_dict({"generation": {"database": "none", "with-security-parameters": False}})
-    return schemathesis.openapi.from_url(f"{server.url}/api/v1/openapi.json", config=config)
+    # The document needs a key like the rest of the API.
+    return schemathesis.openapi.from_url(
+        f"{server.url}/api/v1/openapi.json", config=config, headers=auth(server.admin_key), timeout=30
+    )
 
 
 def _aimed_schema(seeded: Seeded) -> Any:

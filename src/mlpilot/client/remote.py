@@ -17,6 +17,7 @@ from mlpilot.artifacts.verified import write_verified
 from mlpilot.client.http import HttpSession
 from mlpilot.client.transport import Transport
 from mlpilot.data import DatasetDiff, DatasetSummary, DatasetVersion
+from mlpilot.deployments import Deployment, DeploymentEvent, Traffic
 from mlpilot.errors import Conflict, IntegrityError, MlpilotError, NotFound
 from mlpilot.registry import ModelEvent, ModelRef, ModelVersion, RegisteredModel
 from mlpilot.registry.lineage import Lineage, VersionComparison
@@ -27,6 +28,16 @@ from mlpilot.tracking.metrics import Point
 from mlpilot.tracking.records import Experiment, Metric, Run, RunPage, RunStatus
 from mlpilot.tracking.runs import RunOrigin, clean_params, clean_tags
 from mlpilot.wire import SHA256_HEADER, decode
+from mlpilot.wire.pages import (
+    ApiKeyPage,
+    DatasetPage,
+    DatasetVersionPage,
+    DeploymentPage,
+    ExperimentPage,
+    Listing,
+    ModelPage,
+    ModelVersionPage,
+)
 
 __all__ = ["RemoteTransport"]
 
@@ -80,6 +91,24 @@ class RemoteTransport(Transport):
     def _do(self, method: str, path: str, body: Any = None, **params: Any) -> None:
         self.http.call(method, path, json=body, params=_params(params))
 
+    def _every(self, kind: type[Listing], path: str, **params: Any) -> list[Any]:
+        """Every record of a listing: its pages one after another, as long as the server hands out a
+        ``next_page_token`` (each page as large as the server allows)."""
+        records: list[Any] = []
+        token: str | None = None
+        while True:
+            page = self._get(kind, path, page_token=token, **params)
+            records.extend(page.records())
+            following = page.next_page_token
+            if not following:
+                return records
+            if following == token:  # a server (or a proxy) that would hand out the same page forever
+                raise MlpilotError(
+                    f"{self.uri} sent the same page of {path} twice",
+                    hint="Check that the URI points at an mlpilot server.",
+                )
+            token = following
+
     # experiments and runs ------------------------------------------------------------------------
 
     def create_experiment(self, name: str, description: str | None) -> Experiment:
@@ -104,7 +133,7 @@ class RemoteTransport(Transport):
             return self.get_experiment(name)
 
     def list_experiments(self) -> list[Experiment]:
-        return self._get(list[Experiment], "/experiments")
+        return self._every(ExperimentPage, "/experiments")
 
     def create_run(
         self,
@@ -242,10 +271,10 @@ class RemoteTransport(Transport):
         return decode(DatasetVersion, response.content)
 
     def list_datasets(self) -> list[DatasetSummary]:
-        return self._get(list[DatasetSummary], "/datasets")
+        return self._every(DatasetPage, "/datasets")
 
     def list_dataset_versions(self, name: str) -> list[DatasetVersion]:
-        return self._get(list[DatasetVersion], f"/datasets/{_path(name)}/versions")
+        return self._every(DatasetVersionPage, f"/datasets/{_path(name)}/versions")
 
     def get_dataset(self, name: str, version: int | None) -> DatasetVersion:
         return self._get(DatasetVersion, f"/datasets/{_path(name)}/versions/{_version_seg(version)}")
@@ -288,14 +317,14 @@ class RemoteTransport(Transport):
         return self._get(RegisteredModel, f"/models/{_seg(name)}")
 
     def list_registered_models(self) -> list[RegisteredModel]:
-        return self._get(list[RegisteredModel], "/models")
+        return self._every(ModelPage, "/models")
 
     def get_model_version(self, ref: ModelRef) -> ModelVersion:
         return self._get(ModelVersion, f"/models/{_seg(ref.name)}/versions/{_ref_seg(ref)}")
 
     def list_model_versions(self, name: str, include_archived: bool) -> list[ModelVersion]:
-        return self._get(
-            list[ModelVersion], f"/models/{_seg(name)}/versions", include_archived=str(include_archived).lower()
+        return self._every(
+            ModelVersionPage, f"/models/{_seg(name)}/versions", include_archived=str(include_archived).lower()
         )
 
     def _model_path(self, name: str, version: int | None) -> str:
@@ -339,13 +368,50 @@ class RemoteTransport(Transport):
         return decode(ApiKey, created["key"]), str(created["secret"])
 
     def list_api_keys(self) -> list[ApiKey]:
-        return self._get(list[ApiKey], "/keys")
+        return self._every(ApiKeyPage, "/keys")
 
     def revoke_api_key(self, name: str) -> ApiKey:
         return self._send("DELETE", ApiKey, f"/keys/{_seg(name)}")
 
     def audit_log(self, limit: int, since: int | None) -> list[AuditEntry]:
         return self._get(list[AuditEntry], "/audit", limit=limit, since=since)
+
+    # deployments ---------------------------------------------------------------------------------
+
+    def create_deployment(
+        self,
+        name: str,
+        model: str,
+        canary: Mapping[str, Any] | None,
+        shadow: Mapping[str, Any] | None,
+        config: Mapping[str, Any] | None,
+    ) -> Deployment:
+        body = {"name": name, "model": model, "canary": canary, "shadow": shadow, "config": config}
+        return self._send("POST", Deployment, "/deployments", body)
+
+    def get_deployment(self, name: str) -> Deployment:
+        return self._get(Deployment, f"/deployments/{_seg(name)}")
+
+    def list_deployments(self) -> list[Deployment]:
+        return self._every(DeploymentPage, "/deployments")
+
+    def deployment_traffic(self, name: str) -> Traffic:
+        return self._get(Traffic, f"/deployments/{_seg(name)}/traffic")
+
+    def update_deployment(self, name: str, changes: Mapping[str, Any]) -> Deployment:
+        return self._send("PATCH", Deployment, f"/deployments/{_seg(name)}", dict(changes))
+
+    def delete_deployment(self, name: str) -> None:
+        self._do("DELETE", f"/deployments/{_seg(name)}")
+
+    def rollback_deployment(self, name: str) -> Deployment:
+        return self._send("POST", Deployment, f"/deployments/{_seg(name)}/rollback")
+
+    def promote_deployment(self, name: str) -> Deployment:
+        return self._send("POST", Deployment, f"/deployments/{_seg(name)}/promote")
+
+    def deployment_events(self, name: str, limit: int) -> list[DeploymentEvent]:
+        return self._get(list[DeploymentEvent], f"/deployments/{_seg(name)}/events", limit=limit)
 
 
 def _params(values: Mapping[str, Any]) -> dict[str, Any]:

@@ -243,7 +243,8 @@ def runs_using(db: Database, version_id: int) -> list[tuple[str, str]]:
         return [(row.run_id, row.role) for row in conn.execute(query)]
 
 
-def list_datasets(db: Database) -> list[DatasetSummary]:
+def list_datasets(db: Database, *, limit: int | None = None, after: str | None = None) -> list[DatasetSummary]:
+    """By name; with ``after`` (a name), only those after it; at most ``limit``."""
     query = (
         sa.select(
             datasets.c.name,
@@ -254,7 +255,10 @@ def list_datasets(db: Database) -> list[DatasetSummary]:
         .select_from(datasets.join(dataset_versions, dataset_versions.c.dataset_id == datasets.c.id))
         .group_by(datasets.c.id, datasets.c.name, datasets.c.created_at)
         .order_by(datasets.c.name)
+        .limit(limit)
     )
+    if after is not None:
+        query = query.where(datasets.c.name > after)
     with db.read() as conn:
         rows = conn.execute(query).all()
     return [
@@ -263,14 +267,19 @@ def list_datasets(db: Database) -> list[DatasetSummary]:
     ]
 
 
-def list_versions(db: Database, name: str) -> list[DatasetVersion]:
-    """Every version of the dataset, oldest first; NotFound if it has none."""
+def list_versions(
+    db: Database, name: str, *, limit: int | None = None, after: int | None = None
+) -> list[DatasetVersion]:
+    """The dataset's versions, oldest first; with ``after`` (a number), only those after it; at most
+    ``limit``. NotFound if the dataset has no version at all."""
+    query = _versions_query().where(datasets.c.name == name).order_by(dataset_versions.c.version).limit(limit)
+    if after is not None:
+        query = query.where(dataset_versions.c.version > after)
     with db.read() as conn:
-        rows = conn.execute(
-            _versions_query().where(datasets.c.name == name).order_by(dataset_versions.c.version)
-        ).mappings()
-        found = [_record(row) for row in rows]
-    if not found:
+        found = [_record(row) for row in conn.execute(query).mappings()]
+        # An empty page past the last version is not a missing dataset.
+        missing = not found and (after is None or _latest_version(conn, name) is None)
+    if missing:
         raise NotFound(f"dataset {name!r} does not exist", hint=_LIST_HINT)
     return found
 

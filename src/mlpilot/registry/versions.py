@@ -139,13 +139,18 @@ def get_version(db: Database, ref: ModelRef) -> ModelVersion:
         return read_versions(conn, ref.name, [row])[0]
 
 
-def list_versions(db: Database, name: str, *, include_archived: bool = True) -> list[ModelVersion]:
+def list_versions(
+    db: Database, name: str, *, include_archived: bool = True, limit: int | None = None, after: int | None = None
+) -> list[ModelVersion]:
+    """Oldest first (by number); with ``after`` (a number), only those after it; at most ``limit``."""
     with db.read() as conn:
         model = model_row(conn, name)
         query = sa.select(model_versions).where(model_versions.c.model_id == model["id"])
         if not include_archived:
             query = query.where(model_versions.c.status == VersionStatus.READY.value)
-        rows = list(conn.execute(query.order_by(model_versions.c.version)).mappings())
+        if after is not None:
+            query = query.where(model_versions.c.version > after)
+        rows = list(conn.execute(query.order_by(model_versions.c.version).limit(limit)).mappings())
         return read_versions(conn, name, rows)
 
 
@@ -154,10 +159,13 @@ def get_model(db: Database, name: str) -> RegisteredModel:
         return read_model(conn, model_row(conn, name))
 
 
-def list_models(db: Database) -> list[RegisteredModel]:
+def list_models(db: Database, *, limit: int | None = None, after: str | None = None) -> list[RegisteredModel]:
+    """By name; with ``after`` (a name), only those after it; at most ``limit``."""
+    query = sa.select(registered_models).order_by(registered_models.c.name).limit(limit)
+    if after is not None:
+        query = query.where(registered_models.c.name > after)
     with db.read() as conn:
-        rows = list(conn.execute(sa.select(registered_models).order_by(registered_models.c.name)).mappings())
-        return [read_model(conn, row) for row in rows]
+        return [read_model(conn, row) for row in list(conn.execute(query).mappings())]
 
 
 def set_description(

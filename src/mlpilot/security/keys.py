@@ -160,11 +160,14 @@ def create_key(
     raise MlpilotError("could not draw an unused key prefix in three attempts")
 
 
-def list_keys(db: Database) -> list[ApiKey]:
-    """Every key, revoked ones included, oldest first."""
+def list_keys(db: Database, *, limit: int | None = None, after: tuple[int, str] | None = None) -> list[ApiKey]:
+    """Every key, revoked ones included, oldest first (by creation time, then name); with ``after``
+    (a creation time and name), only those after it; at most ``limit``."""
+    query = sa.select(api_keys).order_by(api_keys.c.created_at, api_keys.c.name).limit(limit)
+    if after is not None:
+        query = query.where(sa.tuple_(api_keys.c.created_at, api_keys.c.name) > sa.tuple_(*after))
     with db.read() as conn:
-        rows = conn.execute(sa.select(api_keys).order_by(api_keys.c.created_at, api_keys.c.id)).mappings()
-        return [_record(row) for row in rows]
+        return [_record(row) for row in conn.execute(query).mappings()]
 
 
 def _shown(handle: str) -> str:

@@ -2,28 +2,34 @@
 
 ``create_app()`` with no argument reads Settings, which is how uvicorn's worker processes build
 it (``mlpilot.server.app:create_app`` with ``--factory``).
+
+Everything under /api/v1 needs a key, the OpenAPI document included. ``/docs`` is a static page
+without data that asks for a key and hands it to Swagger UI; Swagger UI's files and the page's
+script (``/docs-assets``) are vendor and package files, public like the page.
 """
 
 from __future__ import annotations
 
 import importlib.metadata
 import importlib.resources
+import string
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
 from fastapi import FastAPI, Response
-from fastapi.openapi.docs import get_swagger_ui_html
+from fastapi.responses import HTMLResponse
 from fastapi.staticfiles import StaticFiles
 
 from mlpilot.config import Settings, load_settings
-from mlpilot.server.auth import Authenticate
+from mlpilot.server.auth import API_KEY_SCHEME, Authenticate
 from mlpilot.server.errors import ERROR_RESPONSES, install_error_handlers
 from mlpilot.server.limits import BodyLimit
 from mlpilot.server.routes import (
     aliases,
     artifacts,
     datasets,
+    deployments,
     events,
     experiments,
     health,
@@ -34,6 +40,8 @@ from mlpilot.server.routes import (
     versions,
 )
 from mlpilot.server.state import open_state
+from mlpilot.serving.app import serving_routes
+from mlpilot.serving.runtime import ServingRuntime
 from mlpilot.wire import API_PREFIX
 
 __all__ = ["OPENAPI_URL", "create_app"]
@@ -44,11 +52,17 @@ _ASSETS = "/docs-assets"
 
 def create_app(settings: Settings | None = None) -> FastAPI:
     state = open_state(settings or load_settings())
+    # The prediction API of every stored deployment, on the same stores and port.
+    serving = ServingRuntime(state.settings, db=state.db, content=state.content, stored_deployments=True)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        yield
-        state.close()
+        await serving.start()
+        try:
+            yield
+        finally:
+            await serving.stop()
+            state.close()
 
     app = FastAPI(
         title="mlpilot",
@@ -62,9 +76,24 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.mlpilot = state
     install_error_handlers(app)
     app.include_router(health.router)
-    for module in (experiments, runs, metrics, artifacts, datasets, models, versions, aliases, events, keys):
+    for module in (
+        experiments,
+        runs,
+        metrics,
+        artifacts,
+        datasets,
+        models,
+        versions,
+        aliases,
+        events,
+        keys,
+        deployments,
+    ):
         app.include_router(module.router, prefix=API_PREFIX, responses=ERROR_RESPONSES)
-    _document_non_finite_numbers(app)
+    # Starlette routes outside /api/v1: they check keys themselves and are not in this document
+    # (each deployment has its own, generated from its model's signature).
+    app.router.routes.extend(serving_routes(serving))
+    _finish_document(app)
     _mount_docs(app)
     app.add_middleware(
         BodyLimit,
@@ -72,24 +101,38 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         upload_limit=state.settings.server_max_upload_bytes,
     )
     # Added last, so it runs first: no key, no body limit check, no parsing.
-    app.add_middleware(Authenticate, state=state, prefix=f"{API_PREFIX}/", public=frozenset({OPENAPI_URL}))
+    app.add_middleware(Authenticate, state=state, prefix=f"{API_PREFIX}/")
     return app
 
 
 _NON_FINITE = {"type": "string", "enum": ["NaN", "Infinity", "-Infinity"]}
 
 
-def _document_non_finite_numbers(app: FastAPI) -> None:
-    """Say in the OpenAPI document what the wire does: any number may also be one of the strings
-    "NaN", "Infinity" and "-Infinity" (JSON has no spelling for them; metrics can be all three)."""
+def _finish_document(app: FastAPI) -> None:
+    """Say in the OpenAPI document what the wire and the server do beyond what FastAPI infers:
+
+    * any number may also be one of the strings "NaN", "Infinity" and "-Infinity" (JSON has no
+      spelling for them; metrics can be all three);
+    * the API key is required by default (a global security requirement), and the few routes
+      that need none (the health checks) say so with an empty one, so a client generator or a
+      scanner reading only the top level gets it right.
+    """
     generate = app.openapi
 
     def openapi() -> dict[str, Any]:
         if app.openapi_schema is None:
-            app.openapi_schema = _with_non_finite(generate())
+            app.openapi_schema = _with_security(_with_non_finite(generate()))
         return app.openapi_schema
 
     app.openapi = openapi  # type: ignore[method-assign]
+
+
+def _with_security(document: dict[str, Any]) -> dict[str, Any]:
+    document["security"] = [{API_KEY_SCHEME: []}]
+    for operations in document.get("paths", {}).values():
+        for operation in operations.values():
+            operation.setdefault("security", [])
+    return document
 
 
 def _with_non_finite(node: Any) -> Any:
@@ -102,20 +145,28 @@ def _with_non_finite(node: Any) -> Any:
     return node
 
 
+# The page takes a secret: it runs only its own scripts, talks only to this server, and is never framed.
+_DOCS_HEADERS = {
+    "Content-Security-Policy": "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; "
+    "img-src 'self' data:; connect-src 'self'; object-src 'none'; base-uri 'none'; form-action 'none'; "
+    "frame-ancestors 'none'",
+    "Referrer-Policy": "no-referrer",
+    "X-Content-Type-Options": "nosniff",
+}
+
+
 def _mount_docs(app: FastAPI) -> None:
     # Swagger UI's files come from a wheel (fastapi-offline), not a CDN: the docs work air-gapped.
-    static = importlib.resources.files("fastapi_offline") / "static"
-    app.mount(_ASSETS, StaticFiles(directory=str(static)), name="docs-assets")
+    # The page's own script and style sit beside them.
+    vendor = importlib.resources.files("fastapi_offline") / "static"
+    assets = StaticFiles(directory=str(vendor), packages=[("mlpilot.server", "static/assets")])
+    app.mount(_ASSETS, assets, name="docs-assets")
+    template = (importlib.resources.files("mlpilot.server") / "static" / "docs.html").read_text(encoding="utf-8")
+    page = string.Template(template).substitute(assets=_ASSETS, openapi_url=OPENAPI_URL)
 
     @app.get("/docs", include_in_schema=False)
     def docs() -> Response:
-        return get_swagger_ui_html(
-            openapi_url=OPENAPI_URL,
-            title="mlpilot API",
-            swagger_js_url=f"{_ASSETS}/swagger-ui-bundle.js",
-            swagger_css_url=f"{_ASSETS}/swagger-ui.css",
-            swagger_favicon_url=f"{_ASSETS}/favicon.png",
-        )
+        return HTMLResponse(page, headers=_DOCS_HEADERS)
 
 
 def _version() -> str:

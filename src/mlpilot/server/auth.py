@@ -35,13 +35,15 @@ from mlpilot.server.state import ServerState, state_of
 from mlpilot.store import Database
 from mlpilot.wire import API_PREFIX
 
-__all__ = ["Authenticate", "Caller", "authorize"]
+__all__ = ["API_KEY_SCHEME", "Authenticate", "Caller", "authorize"]
 
+# The name of the bearer scheme in the OpenAPI document.
+API_KEY_SCHEME = "ApiKey"
 _KEY_STATE = "api_key"
 
 _bearer = HTTPBearer(
     auto_error=False,
-    scheme_name="ApiKey",
+    scheme_name=API_KEY_SCHEME,
     description="An mlpilot API key: `Authorization: Bearer mlp_…` (create one with `mlpilot keys create`).",
 )
 
@@ -102,18 +104,18 @@ def _record(target_db: Database | Connection, *, key: ApiKey, action: str, targe
 
 
 class Authenticate:
-    """ASGI middleware: 401 (or 429) for an ``/api/v1`` request without a valid key, before the
-    body is read. The OpenAPI document (public, like /docs and the health checks) is exempt."""
+    """ASGI middleware: 401 (or 429) for a request under ``prefix`` without a valid key, before the
+    body is read. Nothing there is exempt, the OpenAPI document included (any scope may read it):
+    only the health checks and the data-free /docs page and its static files live outside."""
 
-    def __init__(self, app: ASGIApp, *, state: ServerState, prefix: str, public: frozenset[str]) -> None:
+    def __init__(self, app: ASGIApp, *, state: ServerState, prefix: str) -> None:
         self.app = app
         self.state = state
         self.prefix = prefix
-        self.public = public
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         path: str = scope.get("path", "")
-        if scope["type"] != "http" or not path.startswith(self.prefix) or path in self.public:
+        if scope["type"] != "http" or not path.startswith(self.prefix):
             await self.app(scope, receive, send)
             return
         try:

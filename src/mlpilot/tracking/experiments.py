@@ -83,7 +83,11 @@ def get_or_create_experiment(db: Database, name: str) -> Experiment:
         return get_experiment(db, name)
 
 
-def list_experiments(db: Database) -> list[Experiment]:
+def list_experiments(db: Database, *, limit: int | None = None, after: int | None = None) -> list[Experiment]:
+    """Oldest first (by id); with ``after`` (an id), only those after it; at most ``limit``."""
+    query = sa.select(experiments).order_by(experiments.c.id).limit(limit)
+    if after is not None:
+        query = query.where(experiments.c.id > after)
     with db.read() as conn:
-        rows = conn.execute(sa.select(experiments).order_by(experiments.c.id)).mappings().all()
+        rows = conn.execute(query).mappings().all()
     return [_record(row) for row in rows]

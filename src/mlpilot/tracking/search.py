@@ -2,17 +2,17 @@
 
 from __future__ import annotations
 
-import base64
-import binascii
 import hashlib
 import json
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import sqlalchemy as sa
 
 from mlpilot.errors import InvalidInput, NotFound
 from mlpilot.store import Database
+from mlpilot.store.paging import decode_token, encode_token
 from mlpilot.store.schema import runs
 from mlpilot.tracking.experiments import resolve_experiment
 from mlpilot.tracking.loading import load_runs
@@ -122,24 +122,26 @@ def _fingerprint(experiments: Sequence[str | int] | None, filter: str | None, or
     return hashlib.sha256(payload.encode()).hexdigest()[:16]
 
 
+@dataclass(frozen=True, slots=True)
+class _Position:
+    """Where a search page starts. An offset, not a keyset: a search orders by any metric, param or
+    tag, and a key would have to carry every ordering value of the previous page's last run."""
+
+    offset: int
+    query: str  # the fingerprint of the search it belongs to
+
+
 def _make_token(offset: int, fingerprint: str) -> str:
-    raw = json.dumps({"offset": offset, "query": fingerprint}).encode()
-    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+    return encode_token(_Position(offset, fingerprint))
 
 
 def _read_token(token: str | None, fingerprint: str) -> int:
     if not token:
         return 0
-    try:
-        padded = token + "=" * (-len(token) % 4)
-        data = json.loads(base64.urlsafe_b64decode(padded.encode()))
-        offset = int(data["offset"])
-        query = str(data["query"])
-    except (binascii.Error, ValueError, KeyError, TypeError, UnicodeDecodeError) as exc:
-        raise InvalidInput("the page token is not one mlpilot issued", hint="Pass next_page_token unchanged.") from exc
-    if query != fingerprint or offset < 0:
+    position = decode_token(token, _Position)
+    if position.query != fingerprint or position.offset < 0:
         raise InvalidInput(
             "the page token belongs to a different search",
             hint="Use a page token only with the same experiments, filter and order_by.",
         )
-    return offset
+    return position.offset

@@ -9,12 +9,14 @@ from fastapi.responses import StreamingResponse
 from pydantic import BaseModel
 from starlette.concurrency import run_in_threadpool
 
-from mlpilot.data import DatasetDiff, DatasetSummary, DatasetVersion
+from mlpilot.data import DatasetDiff, DatasetVersion
 from mlpilot.data import versions as datasets
 from mlpilot.data.frames import from_parquet_bytes
 from mlpilot.errors import InvalidInput
 from mlpilot.server.deps import Caller, Reader, Writer, render
+from mlpilot.server.paging import Paging
 from mlpilot.server.routes.artifacts import stream_blob
+from mlpilot.wire.pages import DatasetPage, DatasetVersionPage
 
 router = APIRouter(prefix="/datasets", tags=["datasets"])
 
@@ -62,9 +64,15 @@ def _log(caller: Caller, data: bytes, name: str, source: str | None, run_id: str
     return datasets.log_dataset(caller.db, caller.content, frame, name, source=source, run_id=run_id, role=role)
 
 
-@router.get("", response_model=list[DatasetSummary])
-def list_datasets(caller: Reader) -> Response:
-    return render(datasets.list_datasets(caller.db))
+@router.get("", response_model=DatasetPage)
+def list_datasets(caller: Reader, paging: Paging) -> Response:
+    """By name, one page at a time."""
+    page = paging.take(
+        lambda limit, after: datasets.list_datasets(caller.db, limit=limit, after=after),
+        key=lambda summary: summary.name,
+        kind=str,
+    )
+    return render(DatasetPage.model_construct(datasets=page.items, next_page_token=page.next_page_token))
 
 
 @router.get("/diff", response_model=DatasetDiff)
@@ -73,9 +81,15 @@ def diff_datasets(a: str, b: str, caller: Reader) -> Response:
     return render(datasets.diff_versions(caller.db, a, b))
 
 
-@router.get("/{name:path}/versions", response_model=list[DatasetVersion])
-def list_dataset_versions(name: str, caller: Reader) -> Response:
-    return render(datasets.list_versions(caller.db, name))
+@router.get("/{name:path}/versions", response_model=DatasetVersionPage)
+def list_dataset_versions(name: str, caller: Reader, paging: Paging) -> Response:
+    """Oldest first (by number), one page at a time."""
+    page = paging.take(
+        lambda limit, after: datasets.list_versions(caller.db, name, limit=limit, after=after),
+        key=lambda version: version.version,
+        kind=int,
+    )
+    return render(DatasetVersionPage.model_construct(versions=page.items, next_page_token=page.next_page_token))
 
 
 @router.get("/{name:path}/versions/{version}", response_model=DatasetVersion)

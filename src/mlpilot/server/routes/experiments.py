@@ -5,9 +5,11 @@ from __future__ import annotations
 from fastapi import APIRouter, Response
 
 from mlpilot.server.deps import Reader, Writer, render
+from mlpilot.server.paging import Paging
 from mlpilot.tracking import experiments as experiment_service
 from mlpilot.tracking.records import Experiment
 from mlpilot.wire.bodies import ExperimentBody
+from mlpilot.wire.pages import ExperimentPage
 
 router = APIRouter(prefix="/experiments", tags=["experiments"])
 
@@ -17,9 +19,15 @@ def create_experiment(body: ExperimentBody, caller: Writer) -> Response:
     return render(experiment_service.create_experiment(caller.db, body.name, body.description), 201)
 
 
-@router.get("", response_model=list[Experiment])
-def list_experiments(caller: Reader) -> Response:
-    return render(experiment_service.list_experiments(caller.db))
+@router.get("", response_model=ExperimentPage)
+def list_experiments(caller: Reader, paging: Paging) -> Response:
+    """Oldest first, one page at a time."""
+    page = paging.take(
+        lambda limit, after: experiment_service.list_experiments(caller.db, limit=limit, after=after),
+        key=lambda experiment: experiment.id,
+        kind=int,
+    )
+    return render(ExperimentPage.model_construct(experiments=page.items, next_page_token=page.next_page_token))
 
 
 @router.get("/{ref:path}", response_model=Experiment)

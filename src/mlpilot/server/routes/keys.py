@@ -11,7 +11,9 @@ from mlpilot.security import ApiKey, AuditEntry
 from mlpilot.security import audit as audit_service
 from mlpilot.security import keys as key_service
 from mlpilot.server.deps import Admin, render
+from mlpilot.server.paging import Paging
 from mlpilot.wire.bodies import KeyBody
+from mlpilot.wire.pages import ApiKeyPage
 
 router = APIRouter(tags=["keys"])
 
@@ -29,9 +31,15 @@ def create_api_key(body: KeyBody, caller: Admin) -> Response:
     return render({"key": key, "secret": secret}, 201)
 
 
-@router.get("/keys", response_model=list[ApiKey])
-def list_api_keys(caller: Admin) -> Response:
-    return render(key_service.list_keys(caller.db))
+@router.get("/keys", response_model=ApiKeyPage)
+def list_api_keys(caller: Admin, paging: Paging) -> Response:
+    """Revoked keys included, oldest first, one page at a time."""
+    page = paging.take(
+        lambda limit, after: key_service.list_keys(caller.db, limit=limit, after=after),
+        key=lambda key: (key.created_at, key.name),
+        kind=tuple[int, str],
+    )
+    return render(ApiKeyPage.model_construct(keys=page.items, next_page_token=page.next_page_token))
 
 
 @router.delete("/keys/{name}", name="key.revoke", response_model=ApiKey)

@@ -7,6 +7,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query, Response
 
 from mlpilot.server.deps import Reader, Writer, render
+from mlpilot.server.paging import Paging
 from mlpilot.store.clock import now_ms
 from mlpilot.tracking import batch as batch_service
 from mlpilot.tracking import runs as run_service
@@ -35,19 +36,17 @@ def create_run(body: RunBody, caller: Writer) -> Response:
 @router.get("", response_model=RunPage, summary="Search runs")
 def search_runs(
     caller: Reader,
+    paging: Paging,
     experiment: Annotated[list[str] | None, Query(description="Experiment names.")] = None,
     experiment_id: Annotated[list[int] | None, Query(description="Experiment ids.")] = None,
     filter: str | None = None,
     order_by: Annotated[list[str] | None, Query()] = None,
-    max_results: Annotated[int, Query(ge=1, description="Capped at the server's page size limit.")] = 1000,
-    page_token: str | None = None,
 ) -> Response:
     """Runs matching ``filter`` (e.g. ``metrics.acc > 0.9 and params.model = 'rf'``), one page."""
     refs: list[str | int] | None = None
     if experiment is not None or experiment_id is not None:
         refs = [*(experiment or []), *(experiment_id or [])]
-    size = min(max_results, caller.settings.server_max_results)
-    return render(search_service.search_runs(caller.db, refs, filter, order_by, size, page_token))
+    return render(search_service.search_runs(caller.db, refs, filter, order_by, paging.size, paging.token))
 
 
 @router.get("/{run_id}", response_model=Run)

@@ -11,7 +11,9 @@ from mlpilot.registry import lineage as lineage_service
 from mlpilot.registry import versions as version_service
 from mlpilot.registry.lineage import Lineage, VersionComparison
 from mlpilot.server.deps import Caller, Reader, Writer, render
+from mlpilot.server.paging import Paging
 from mlpilot.wire.bodies import ModelUpdateBody, ReasonBody, RegisterBody
+from mlpilot.wire.pages import ModelVersionPage
 
 router = APIRouter(prefix="/models/{name}", tags=["versions"])
 
@@ -36,9 +38,17 @@ def register_model(name: str, body: RegisterBody, caller: Writer) -> Response:
     return render(version, 201)
 
 
-@router.get("/versions", response_model=list[ModelVersion])
-def list_model_versions(name: str, caller: Reader, include_archived: bool = True) -> Response:
-    return render(version_service.list_versions(caller.db, name, include_archived=include_archived))
+@router.get("/versions", response_model=ModelVersionPage)
+def list_model_versions(name: str, caller: Reader, paging: Paging, include_archived: bool = True) -> Response:
+    """Oldest first (by number), one page at a time."""
+    page = paging.take(
+        lambda limit, after: version_service.list_versions(
+            caller.db, name, include_archived=include_archived, limit=limit, after=after
+        ),
+        key=lambda version: version.version,
+        kind=int,
+    )
+    return render(ModelVersionPage.model_construct(versions=page.items, next_page_token=page.next_page_token))
 
 
 @router.get("/versions/{version}", response_model=ModelVersion)
