@@ -1,0 +1,17 @@
+"""The Python example in docs/predictions.md runs as written and prints what the page says."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from tests.doc_examples import DOCS, python_blocks, run_example
+
+
+def test_python_example_in_the_predictions_doc_runs(isolated_env: Path) -> None:
+    blocks = python_blocks("predictions.md")
+    assert len(blocks) == 1
+    out = run_example(blocks[0], isolated_env)
+    printed = re.search(r"prints\n\n```text\n(.*?)```", (DOCS / "predictions.md").read_text(), flags=re.DOTALL)
+    assert printed is not None
+    assert out == printed.group(1)
