@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import mlpilot
+from mlpilot.store.migrate import HEAD_REVISION
 from tests.cli.conftest import CliRunner
 
 
@@ -77,5 +78,5 @@ def test_bad_input_gives_one_line_and_an_exit_code(mlpilot_cli: CliRunner, tmp_p
 
 def test_db_upgrade(mlpilot_cli: CliRunner, tmp_path: Path) -> None:
     out = mlpilot_cli("db", "upgrade").out
-    assert "revision 0003" in out
+    assert f"revision {HEAD_REVISION}" in out
     assert (tmp_path / "home" / "mlpilot.db").is_file()

@@ -14,8 +14,11 @@ __all__ = [
     "audit_log",
     "dataset_versions",
     "datasets",
+    "deployment_events",
+    "deployments",
     "environments",
     "experiments",
+    "feedback",
     "latest_metrics",
     "metadata",
     "metrics",
@@ -277,4 +280,63 @@ audit_log = sa.Table(
     sa.Column("target", sa.String(500), nullable=False),
     sa.Column("created_at", sa.BigInteger, nullable=False),
     sa.Index(None, "created_at"),
+)
+
+# --- deployments -----------------------------------------------------------------------------------
+
+# A named binding of a registered model to a prediction endpoint. Each target (primary, canary,
+# shadow) is an alias or a fixed version: exactly one of its pair of columns is set. ``revision``
+# grows by one on every change, so a serving process polling the row knows when to reload.
+deployments = sa.Table(
+    "deployments",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("name", sa.String(100), nullable=False, unique=True),
+    sa.Column("model_id", sa.Integer, sa.ForeignKey("registered_models.id"), nullable=False),
+    sa.Column("alias", sa.String(250), nullable=True),
+    sa.Column("version", sa.Integer, nullable=True),
+    sa.Column("canary_alias", sa.String(250), nullable=True),
+    sa.Column("canary_version", sa.Integer, nullable=True),
+    sa.Column("canary_weight", sa.Double, nullable=True),
+    sa.Column("shadow_alias", sa.String(250), nullable=True),
+    sa.Column("shadow_version", sa.Integer, nullable=True),
+    sa.Column("shadow_share", sa.Double, nullable=True),
+    # Set by a rollback: all traffic goes to this version, whatever the target says, until the
+    # primary target is set again or a canary is promoted.
+    sa.Column("pinned_version", sa.Integer, nullable=True),
+    sa.Column("config", sa.JSON, nullable=False),
+    sa.Column("revision", sa.Integer, nullable=False),
+    sa.Column("created_by", sa.String(250), nullable=False),
+    sa.Column("created_at", sa.BigInteger, nullable=False),
+    sa.Column("updated_at", sa.BigInteger, nullable=False),
+    sa.Index(None, "model_id"),
+)
+
+# Every change to a deployment, in order. Keyed by name, not by id, so the history outlives a
+# deleted deployment. Details hold versions, targets and weights, never request payloads.
+deployment_events = sa.Table(
+    "deployment_events",
+    metadata,
+    sa.Column("id", BigId, primary_key=True, autoincrement=True),
+    sa.Column("deployment", sa.String(100), nullable=False),
+    sa.Column("action", sa.String(32), nullable=False),
+    sa.Column("details", sa.JSON, nullable=True),
+    sa.Column("actor", sa.String(250), nullable=False),
+    sa.Column("created_at", sa.BigInteger, nullable=False),
+    sa.Index(None, "deployment", "id"),
+)
+
+# Ground-truth labels for served predictions, joined to the prediction logs by prediction id. One
+# label per prediction: a later label replaces the earlier one.
+feedback = sa.Table(
+    "feedback",
+    metadata,
+    sa.Column("id", BigId, primary_key=True, autoincrement=True),
+    sa.Column("deployment", sa.String(100), nullable=False),
+    sa.Column("prediction_id", sa.String(32), nullable=False),
+    sa.Column("label", sa.JSON, nullable=False),
+    sa.Column("actor", sa.String(250), nullable=False),
+    sa.Column("created_at", sa.BigInteger, nullable=False),
+    sa.UniqueConstraint("deployment", "prediction_id"),
+    sa.Index(None, "deployment", "created_at"),
 )
