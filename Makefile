@@ -39,6 +39,7 @@ bench: install-dev
 	bash bench/setup_peers.sh
 	$(PY) bench/tracking.py
 	$(PY) bench/server_logging.py
+	$(PY) bench/serving.py
 
 clean:
 	rm -rf $(VENV) .mlpilot .pytest_cache .mypy_cache .ruff_cache

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The loop so far, on the embedded default store: train three candidates as tracked runs, register
 # the best as a model version, point `production` at it, trace its lineage and predict with it;
-# then read the registry through the platform server with a read-only API key.
+# then read the registry through the platform server with a read-only API key, and serve the model.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 MLPILOT="${MLPILOT:-.venv/bin/mlpilot}"
@@ -58,4 +58,43 @@ try:
     client.set_alias("classifier", "staging", version.version)
 except mlpilot.MlpilotError as refused:
     print("a read-only key cannot move an alias:", refused.message)
+PY
+
+# Serve it: a stored deployment on the same server (its workers pick it up within half a second),
+# a key that may predict and send labels, then the prediction log read back with DuckDB.
+"$MLPILOT" deployments create classifier-api --model classifier@production
+scorer=$("$MLPILOT" keys create "demo-scorer-$(date +%s%N)" --scopes predict,write 2>/dev/null)
+DEMO_URL="http://127.0.0.1:$port" DEMO_KEY="$scorer" "$PYTHON" - <<'PY'
+import json, os, time, urllib.error, urllib.request
+
+import mlpilot
+from sklearn.datasets import load_breast_cancer
+
+url, key = os.environ["DEMO_URL"], os.environ["DEMO_KEY"]
+data = load_breast_cancer(as_frame=True)
+rows = data.data.head(3).to_dict(orient="records")
+
+
+def post(path, body):
+    request = urllib.request.Request(
+        f"{url}{path}",
+        data=json.dumps(body).encode(),
+        headers={"Authorization": f"Bearer {key}", "Content-Type": "application/json"},
+    )
+    return json.load(urllib.request.urlopen(request))
+
+
+for _ in range(100):  # until the server's workers have loaded the new deployment
+    try:
+        answer = post("/v1/deployments/classifier-api/predict", {"instances": rows, "probabilities": True})
+        break
+    except urllib.error.HTTPError as error:
+        if error.code != 404:
+            raise
+        time.sleep(0.1)
+print(f"POST /v1/deployments/classifier-api/predict -> version {answer['version']}: {answer['predictions']}")
+labels = [{"prediction_id": pid, "label": int(label)} for pid, label in zip(answer["prediction_ids"], data.target)]
+print("POST …/feedback ->", post("/v1/deployments/classifier-api/feedback", {"labels": labels}))
+logged = mlpilot.predictions("classifier-api")
+print(f"mlpilot.predictions('classifier-api'): {len(logged)} rows, e.g.", logged[["prediction_id", "version", "prediction", "latency_ms"]].head(3).to_string(index=False))
 PY

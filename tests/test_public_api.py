@@ -28,6 +28,9 @@ def test_every_public_name_is_exported() -> None:
         "security",
         "server",
         "wire",
+        "serving",
+        "prediction_log",
+        "deployments",
     }
     typing_helpers = {"TYPE_CHECKING", "Any"}
     lazy = {"LoadedModel"}  # resolved by mlpilot.__getattr__ so `import mlpilot` does not load pandas

@@ -65,6 +65,55 @@ class Settings(BaseSettings):
         default=200.0, ge=0, description="Sustained requests per second per API key and worker (0: no limit)."
     )
     server_rate_burst: int = Field(default=400, gt=0, description="Requests a key may send at once above the rate.")
+    serve_model: str | None = Field(
+        default=None,
+        description="The model `mlpilot serve` serves (churn@production); unset: the stored deployments.",
+    )
+    serve_name: str | None = Field(default=None, description="Deployment name for serve_model (default: the model's).")
+    serve_host: str = Field(default="127.0.0.1", description="Address `mlpilot serve` binds to.")
+    serve_port: int = Field(default=8080, ge=0, le=65535, description="Port `mlpilot serve` listens on.")
+    serve_workers: int = Field(
+        default_factory=lambda: min(os.cpu_count() or 1, 8),
+        ge=1,
+        le=64,
+        description="Prediction worker processes, each with its own copy of the model (default: one per core).",
+    )
+    serve_max_batch_rows: int = Field(
+        default=256, ge=1, le=100_000, description="Most rows the micro-batcher hands the model in one call."
+    )
+    serve_max_batch_wait_ms: float = Field(
+        default=0.0,
+        ge=0,
+        le=1000,
+        description="How long a request may wait for others to join its batch when the model is idle.",
+    )
+    serve_max_rows: int = Field(
+        default=10_000, ge=1, description="Most rows one prediction request may carry (else 413)."
+    )
+    serve_max_body_bytes: int = Field(
+        default=16 * 1024 * 1024, gt=0, description="Largest prediction request body (else 413)."
+    )
+    serve_poll_seconds: float = Field(
+        default=0.5, gt=0, le=60, description="How often each worker checks its deployments for a new version."
+    )
+    serve_key_cache_seconds: float = Field(
+        default=2.0, ge=0, le=300, description="How long a verified key is trusted before it is checked again."
+    )
+    serve_rate_limit: float = Field(
+        default=0.0, ge=0, description="Prediction requests per second per key and worker (0: no limit)."
+    )
+    serve_rate_burst: int = Field(default=1000, gt=0, description="Prediction requests a key may send at once.")
+    serve_log_predictions: bool = Field(default=True, description="Append every prediction to the prediction log.")
+    serve_log_probabilities: bool = Field(
+        default=True, description="Also compute and log class probabilities for every prediction (classifiers)."
+    )
+    predictions_uri: str | None = Field(
+        default=None, description="Folder of the prediction log; defaults to home/predictions."
+    )
+    predictions_flush_rows: int = Field(default=10_000, gt=0, description="Logged rows that force a flush.")
+    predictions_flush_seconds: float = Field(
+        default=2.0, gt=0, le=3600, description="Seconds between prediction log flushes (the loss bound on a crash)."
+    )
 
     @classmethod
     def settings_customise_sources(
@@ -86,6 +135,21 @@ class Settings(BaseSettings):
         if self.artifact_uri:
             return self.artifact_uri
         return str((self.home / "artifacts").resolve())
+
+    def as_environment(self) -> dict[str, str]:
+        """These settings as ``MLPILOT_*`` variables, locations resolved, the API key left out:
+        how worker processes started by uvicorn rebuild exactly the settings of their parent."""
+        values = self.model_dump(exclude={"api_key"})
+        values["home"] = str(self.home.expanduser().resolve())
+        values["tracking_uri"] = self.resolved_tracking_uri()
+        values["artifact_uri"] = self.resolved_artifact_uri()
+        values["predictions_uri"] = self.resolved_predictions_uri()
+        return {f"MLPILOT_{name.upper()}": str(value) for name, value in values.items() if value is not None}
+
+    def resolved_predictions_uri(self) -> str:
+        if self.predictions_uri:
+            return self.predictions_uri
+        return str((self.home / "predictions").resolve())
 
 
 class _TomlSource(PydanticBaseSettingsSource):

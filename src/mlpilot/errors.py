@@ -16,6 +16,8 @@ raise.
     ├── Unauthorized              401 / exit 6   no valid credentials
     ├── Forbidden                 403 / exit 6   credentials lack the needed scope
     ├── RateLimited               429 / exit 8   too many requests with one key; retry later
+    ├── PredictionFailed          500 / exit 9   the model itself raised on an input it accepted
+    ├── NotReady                  503 / exit 7   a deployment has no model loaded (yet)
     └── StoreUnavailable          503 / exit 7   the database or artifact store cannot be reached
 """
 
@@ -33,7 +35,9 @@ __all__ = [
     "LimitExceeded",
     "MlpilotError",
     "NotFound",
+    "NotReady",
     "PayloadTooLarge",
+    "PredictionFailed",
     "RateLimited",
     "StoreUnavailable",
     "Unauthorized",
@@ -134,6 +138,21 @@ class RateLimited(MlpilotError):
     def __init__(self, message: str, *, retry_after: float = 1.0, hint: str | None = None) -> None:
         super().__init__(message, hint=hint)
         self.retry_after = retry_after
+
+
+class PredictionFailed(MlpilotError):
+    # The input matched the signature, so the fault is the model's (or its environment's): a 500,
+    # but one whose message says which model failed, never the traceback or the input.
+    exit_code = 9
+    code = "MODEL_ERROR"
+    default_hint = "The model raised on this input; the server log has the traceback (search for the request id)."
+
+
+class NotReady(MlpilotError):
+    http_status = 503
+    exit_code = 7
+    code = "NOT_READY"
+    default_hint = "The model is still loading or could not be loaded; retry shortly or check the server log."
 
 
 class StoreUnavailable(MlpilotError):

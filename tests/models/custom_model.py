@@ -28,3 +28,21 @@ class ListModel:
 
     def predict(self, frame: pd.DataFrame) -> list[str]:
         return ["big" if value > 5 else "small" for value in frame["sepal length (cm)"]]
+
+
+class FragileModel:
+    """Raises on any row whose ``x`` is negative (a model bug the server must contain), and
+    sleeps ``delay`` seconds per call (a slow model)."""
+
+    def __init__(self, delay: float = 0.0) -> None:
+        self.delay = delay
+
+    def predict(self, frame: pd.DataFrame) -> np.ndarray[Any, Any]:
+        if self.delay:
+            import time
+
+            time.sleep(self.delay)
+        values = frame["x"].to_numpy(dtype=float)
+        if (values < 0).any():
+            raise ValueError("secret internal detail: negative x")
+        return values * 2.0

@@ -20,6 +20,7 @@ import yaml
 
 from mlpilot.client.active_run import ActiveRun
 from mlpilot.client.buffer import MetricBuffer
+from mlpilot.client.deployments import DeploymentMethods
 from mlpilot.client.keys import KeyMethods
 from mlpilot.client.models import ModelMethods
 from mlpilot.client.transport import Transport
@@ -34,6 +35,8 @@ from mlpilot.tracking.environment import capture_environment, capture_git, curre
 from mlpilot.tracking.records import Experiment, Metric, Run, RunPage, RunStatus
 
 if TYPE_CHECKING:
+    import pandas as pd
+
     from mlpilot.store import Database
 
 __all__ = ["Client", "is_remote"]
@@ -43,7 +46,7 @@ def is_remote(uri: str | None) -> bool:
     return uri is not None and uri.startswith(("http://", "https://"))
 
 
-class Client(ModelMethods, KeyMethods):
+class Client(ModelMethods, KeyMethods, DeploymentMethods):
     """Track experiments, datasets and models in a database, directly or through a server."""
 
     def __init__(
@@ -335,6 +338,26 @@ class Client(ModelMethods, KeyMethods):
 
     def list_datasets(self) -> list[DatasetSummary]:
         return self.transport.list_datasets()
+
+    # prediction log ------------------------------------------------------------------------------
+
+    def predictions(
+        self,
+        deployment: str,
+        *,
+        since: Any = None,
+        until: Any = None,
+        columns: Sequence[str] | None = None,
+        limit: int | None = None,
+    ) -> pd.DataFrame:
+        """Logged predictions of ``deployment`` with ``since <= time < until`` (datetimes, ISO text
+        or epoch ms), one row per prediction: ids, time, model version, role, latency, the output,
+        ``proba:<class>`` and ``input:<feature>`` columns. Reads this machine's prediction log
+        (``predictions_uri``, default home/predictions), where ``mlpilot serve`` writes."""
+        from mlpilot.prediction_log import read_predictions
+
+        root = self.settings.resolved_predictions_uri()
+        return read_predictions(root, deployment, since=since, until=until, columns=columns, limit=limit)
 
     def list_dataset_versions(self, name: str) -> list[DatasetVersion]:
         return self.transport.list_dataset_versions(name)

@@ -11,7 +11,7 @@ import contextlib
 import signal
 import sys
 import threading
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from types import TracebackType
 from typing import TYPE_CHECKING, Any
@@ -27,6 +27,8 @@ from mlpilot.tracking.artifacts import ArtifactEntry
 from mlpilot.tracking.records import Metric, Run, RunPage, RunStatus
 
 if TYPE_CHECKING:
+    import pandas as pd
+
     from mlpilot.models import LoadedModel
 
 __all__ = [
@@ -201,6 +203,18 @@ def log_model(model: object, name: str = "model", *, input_example: Any = None, 
 def load_model(uri: str) -> LoadedModel:
     """``models:/name/3``, ``models:/name@production``, ``models:/name/latest`` or ``runs:/ID/path``."""
     return get_client().load_model(uri)
+
+
+def predictions(
+    deployment: str,
+    *,
+    since: Any = None,
+    until: Any = None,
+    columns: Sequence[str] | None = None,
+    limit: int | None = None,
+) -> pd.DataFrame:
+    """The prediction log of ``deployment`` as a DataFrame (see ``Client.predictions``)."""
+    return get_client().predictions(deployment, since=since, until=until, columns=columns, limit=limit)
 
 
 def register_model(run_id: str, artifact_path: str, name: str, *, description: str | None = None) -> ModelVersion:

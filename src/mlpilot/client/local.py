@@ -10,9 +10,11 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+from mlpilot import deployments as deployment_service
 from mlpilot.artifacts import Blob, ContentStore, open_backend
 from mlpilot.client.transport import Transport
 from mlpilot.data import DatasetDiff, DatasetSummary, DatasetVersion
+from mlpilot.deployments import Deployment, DeploymentEvent, Traffic
 from mlpilot.registry import ModelEvent, ModelRef, ModelVersion, RegisteredModel
 from mlpilot.registry import aliases as alias_service
 from mlpilot.registry import events as event_service
@@ -246,3 +248,42 @@ class LocalTransport(Transport):
 
     def audit_log(self, limit: int, since: int | None) -> list[AuditEntry]:
         return audit_service.list_audit(self.db, limit, since)
+
+    # deployments ---------------------------------------------------------------------------------
+
+    def create_deployment(
+        self,
+        name: str,
+        model: str,
+        canary: Mapping[str, Any] | None,
+        shadow: Mapping[str, Any] | None,
+        config: Mapping[str, Any] | None,
+    ) -> Deployment:
+        return deployment_service.create_deployment(
+            self.db, name, model, canary=canary, shadow=shadow, config=config, actor=current_user()
+        )
+
+    def get_deployment(self, name: str) -> Deployment:
+        return deployment_service.get_deployment(self.db, name)
+
+    def list_deployments(self) -> list[Deployment]:
+        return deployment_service.list_deployments(self.db)
+
+    def deployment_traffic(self, name: str) -> Traffic:
+        return deployment_service.resolve_traffic(self.db, name)
+
+    def update_deployment(self, name: str, changes: Mapping[str, Any]) -> Deployment:
+        named = {("model_ref" if key == "model" else key): value for key, value in changes.items()}
+        return deployment_service.update_deployment(self.db, name, **named, actor=current_user())
+
+    def delete_deployment(self, name: str) -> None:
+        deployment_service.delete_deployment(self.db, name, actor=current_user())
+
+    def rollback_deployment(self, name: str) -> Deployment:
+        return deployment_service.rollback_deployment(self.db, name, actor=current_user())
+
+    def promote_deployment(self, name: str) -> Deployment:
+        return deployment_service.promote_deployment(self.db, name, actor=current_user())
+
+    def deployment_events(self, name: str, limit: int) -> list[DeploymentEvent]:
+        return deployment_service.deployment_events(self.db, name, limit=limit)

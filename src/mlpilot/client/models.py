@@ -6,8 +6,6 @@ the client's machine whatever the transport; registry operations go through the 
 
 from __future__ import annotations
 
-import os
-import shutil
 import tempfile
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -16,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 from mlpilot import models as model_package
 from mlpilot.errors import InvalidInput
+from mlpilot.models.cache import cached_model_dir, model_cache_root
 from mlpilot.models.hashing import model_sha256
 from mlpilot.registry import ModelEvent, ModelVersion, RegisteredModel, RunModelRef, parse_model_uri, version_ref
 from mlpilot.registry.lineage import Lineage, VersionComparison
@@ -117,22 +116,11 @@ class ModelMethods:
         )
 
     def _cached_model(self, run_id: str, path: str, sha256: str) -> Path:
-        cache = Path(self.settings.home).expanduser().resolve() / "cache" / "models"
-        target = cache / sha256
-        if target.is_dir():
-            return target
-        cache.mkdir(parents=True, exist_ok=True)
-        scratch = Path(tempfile.mkdtemp(prefix=".tmp-", dir=cache))
-        try:
-            downloaded = self.download_artifacts(run_id, path, scratch)
-            try:
-                os.replace(downloaded, target)
-            except OSError:
-                if not target.is_dir():  # another process filled the cache first: use theirs
-                    raise
-        finally:
-            shutil.rmtree(scratch, ignore_errors=True)
-        return target
+        return cached_model_dir(
+            model_cache_root(self.settings.home),
+            sha256,
+            lambda scratch: self.download_artifacts(run_id, path, scratch),
+        )
 
     # registry ------------------------------------------------------------------------------------
 

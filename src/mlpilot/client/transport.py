@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from mlpilot.data import DatasetDiff, DatasetSummary, DatasetVersion
+from mlpilot.deployments import Deployment, DeploymentEvent, Traffic
 from mlpilot.registry import ModelEvent, ModelRef, ModelVersion, RegisteredModel
 from mlpilot.registry.lineage import Lineage, VersionComparison
 from mlpilot.security import ApiKey, AuditEntry, Scope
@@ -162,3 +163,33 @@ class Transport(ABC):
     def revoke_api_key(self, name: str) -> ApiKey: ...
     @abstractmethod
     def audit_log(self, limit: int, since: int | None) -> list[AuditEntry]: ...
+
+    # deployments ---------------------------------------------------------------------------------
+
+    @abstractmethod
+    def create_deployment(
+        self,
+        name: str,
+        model: str,
+        canary: Mapping[str, Any] | None,
+        shadow: Mapping[str, Any] | None,
+        config: Mapping[str, Any] | None,
+    ) -> Deployment: ...
+    @abstractmethod
+    def get_deployment(self, name: str) -> Deployment: ...
+    @abstractmethod
+    def list_deployments(self) -> list[Deployment]: ...
+    @abstractmethod
+    def deployment_traffic(self, name: str) -> Traffic: ...
+    @abstractmethod
+    def update_deployment(self, name: str, changes: Mapping[str, Any]) -> Deployment:
+        """``changes`` holds only the fields to change: model, canary, shadow, config (None clears)."""
+
+    @abstractmethod
+    def delete_deployment(self, name: str) -> None: ...
+    @abstractmethod
+    def rollback_deployment(self, name: str) -> Deployment: ...
+    @abstractmethod
+    def promote_deployment(self, name: str) -> Deployment: ...
+    @abstractmethod
+    def deployment_events(self, name: str, limit: int) -> list[DeploymentEvent]: ...

@@ -1,21 +1,17 @@
-"""Request limits: a per-key token bucket (429 with Retry-After) and a body size cap (413).
+"""Request limits: a body size cap (413), and the per-key token bucket (429) from security.
 
 The body cap is enforced on the bytes actually received, not only on Content-Length, so a chunked
-upload cannot slip past it. Rate limits are kept per worker process: with N workers a key gets up
-to N times the configured rate, which the docs state.
+upload cannot slip past it.
 """
 
 from __future__ import annotations
 
-import math
 import re
-import threading
-import time
-from collections.abc import Callable
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from mlpilot.errors import PayloadTooLarge, RateLimited
+from mlpilot.errors import PayloadTooLarge
+from mlpilot.security.rate_limit import RateLimiter
 from mlpilot.server.errors import error_body
 
 __all__ = ["BodyLimit", "RateLimiter", "is_upload"]
@@ -29,34 +25,6 @@ _UPLOADS = (
 def is_upload(method: str, path: str) -> bool:
     """Artifact and dataset uploads get the (larger) upload limit; every other body the JSON one."""
     return any(method == verb and pattern.match(path) for verb, pattern in _UPLOADS)
-
-
-class RateLimiter:
-    """A token bucket per key: ``rate`` requests per second sustained, ``burst`` at once."""
-
-    def __init__(self, rate: float, burst: int, clock: Callable[[], float] = time.monotonic) -> None:
-        self.rate = rate
-        self.burst = float(burst)
-        self._clock = clock
-        self._buckets: dict[str, tuple[float, float]] = {}
-        self._lock = threading.Lock()
-
-    def take(self, key: str) -> None:
-        """Spend one token of ``key``'s bucket, or raise RateLimited saying when one is free."""
-        if self.rate <= 0:
-            return
-        now = self._clock()
-        with self._lock:
-            tokens, last = self._buckets.get(key, (self.burst, now))
-            tokens = min(self.burst, tokens + (now - last) * self.rate)
-            if tokens < 1.0:
-                self._buckets[key] = (tokens, now)
-                wait = (1.0 - tokens) / self.rate
-                raise RateLimited(
-                    f"the API key {key!r} sent more than {self.rate:g} requests per second",
-                    retry_after=math.ceil(wait * 1000) / 1000,
-                )
-            self._buckets[key] = (tokens - 1.0, now)
 
 
 class BodyLimit:

@@ -9,6 +9,7 @@ import uvicorn
 from mlpilot.config import Settings
 from mlpilot.security.keys import ensure_bootstrap_key
 from mlpilot.server.app import create_app
+from mlpilot.serving.run import shared_metrics
 from mlpilot.store import Database, ensure_schema
 
 __all__ = ["bootstrap", "serve"]
@@ -37,12 +38,6 @@ def serve(settings: Settings, *, access_log: bool = False) -> None:
     if settings.server_workers == 1:
         uvicorn.run(create_app(settings), **common)  # type: ignore[arg-type]
         return
-    os.environ.update(_as_environment(settings))
-    uvicorn.run("mlpilot.server.app:create_app", factory=True, workers=settings.server_workers, **common)  # type: ignore[arg-type]
-
-
-def _as_environment(settings: Settings) -> dict[str, str]:
-    values = settings.model_dump(exclude={"api_key"})
-    values["tracking_uri"] = settings.resolved_tracking_uri()
-    values["artifact_uri"] = settings.resolved_artifact_uri()
-    return {f"MLPILOT_{name.upper()}": str(value) for name, value in values.items() if value is not None}
+    os.environ.update(settings.as_environment())
+    with shared_metrics():  # the prediction API's /metrics adds up every worker
+        uvicorn.run("mlpilot.server.app:create_app", factory=True, workers=settings.server_workers, **common)  # type: ignore[arg-type]

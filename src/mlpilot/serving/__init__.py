@@ -1,0 +1,1 @@
+"""Serving: registered models as secured, monitored prediction APIs (``mlpilot serve``)."""

@@ -1,0 +1,162 @@
+"""The Prometheus metrics of the prediction API, named once here (the exports and docs use them).
+
+With several worker processes, ``PROMETHEUS_MULTIPROC_DIR`` is set before the workers start, so
+every worker writes its samples to shared files and ``/metrics`` on any worker sums them all.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
+from prometheus_client.metrics_core import CounterMetricFamily, GaugeMetricFamily, Metric
+from prometheus_client.multiprocess import MultiProcessCollector
+from prometheus_client.registry import Collector
+
+__all__ = ["CONTENT_TYPE", "METRIC_NAMES", "ServingMetrics", "multiprocess_dir"]
+
+CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
+_LATENCY_BUCKETS = (0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
+_BATCH_BUCKETS = (1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024, 4096)
+# Regression outputs have no natural scale: symmetric powers of ten cover most of them.
+_VALUE_BUCKETS = tuple(sorted({sign * 10.0**power for sign in (-1, 1) for power in range(-3, 7)} | {0.0}))
+
+# As exposed (counters gain _total, histograms _bucket/_sum/_count).
+METRIC_NAMES = {
+    "requests": "mlpilot_requests_total",
+    "latency": "mlpilot_request_duration_seconds",
+    "in_flight": "mlpilot_requests_in_flight",
+    "batch_size": "mlpilot_batch_size",
+    "predictions": "mlpilot_predictions_total",
+    "prediction_value": "mlpilot_prediction_value",
+    "traffic": "mlpilot_traffic_weight",
+    "model_load": "mlpilot_model_load_seconds",
+    "log_rows": "mlpilot_prediction_log_rows_total",
+    "cpu": "mlpilot_process_cpu_seconds_total",
+    "memory": "mlpilot_process_resident_memory_bytes",
+}
+
+
+def multiprocess_dir() -> str | None:
+    return os.environ.get("PROMETHEUS_MULTIPROC_DIR") or None
+
+
+class ServingMetrics:
+    def __init__(self) -> None:
+        self.registry = CollectorRegistry(auto_describe=True)
+        reg = self.registry
+        self.requests = Counter(
+            "mlpilot_requests",
+            "Prediction API requests by deployment, model version, route and HTTP status.",
+            ["deployment", "version", "route", "status"],
+            registry=reg,
+        )
+        self.latency = Histogram(
+            "mlpilot_request_duration_seconds",
+            "Time from a prediction request's arrival to its response, in seconds.",
+            ["deployment", "route"],
+            buckets=_LATENCY_BUCKETS,
+            registry=reg,
+        )
+        self.in_flight = Gauge(
+            "mlpilot_requests_in_flight",
+            "Prediction requests being handled now.",
+            ["deployment"],
+            registry=reg,
+            multiprocess_mode="livesum",
+        )
+        self.batch_size = Histogram(
+            "mlpilot_batch_size",
+            "Rows per model call after micro-batching.",
+            ["deployment", "version"],
+            buckets=_BATCH_BUCKETS,
+            registry=reg,
+        )
+        self.predictions = Counter(
+            "mlpilot_predictions",
+            "Predicted rows by class (classifiers).",
+            ["deployment", "version", "class"],
+            registry=reg,
+        )
+        self.prediction_value = Histogram(
+            "mlpilot_prediction_value",
+            "Predicted values (regressors).",
+            ["deployment", "version"],
+            buckets=_VALUE_BUCKETS,
+            registry=reg,
+        )
+        self.traffic = Gauge(
+            "mlpilot_traffic_weight",
+            "Share of a deployment's traffic each loaded version receives, by role.",
+            ["deployment", "version", "role"],
+            registry=reg,
+            multiprocess_mode="mostrecent",
+        )
+        self.model_load = Gauge(
+            "mlpilot_model_load_seconds",
+            "Seconds the last load (and warm-up) of a model version took.",
+            ["deployment", "version"],
+            registry=reg,
+            multiprocess_mode="max",
+        )
+        self.log_rows = Counter(
+            "mlpilot_prediction_log_rows",
+            "Rows handed to the prediction log, by outcome (written or dropped).",
+            ["outcome"],
+            registry=reg,
+        )
+
+    def render(self) -> bytes:
+        directory = multiprocess_dir()
+        if directory is None:
+            return generate_latest(self.registry) + generate_latest(_process_registry([os.getpid()]))
+        combined = CollectorRegistry()
+        MultiProcessCollector(combined, path=directory)  # type: ignore[no-untyped-call]
+        return generate_latest(combined) + generate_latest(_process_registry(_worker_pids(directory)))
+
+
+def _worker_pids(directory: str) -> list[int]:
+    # Every worker leaves files named like counter_<pid>.db in the shared folder.
+    pids = set()
+    for path in Path(directory).glob("*_*.db"):
+        tail = path.stem.rpartition("_")[2]
+        if tail.isdigit() and Path(f"/proc/{tail}").exists():
+            pids.add(int(tail))
+    return sorted(pids | {os.getpid()})
+
+
+def _process_registry(pids: list[int]) -> CollectorRegistry:
+    registry = CollectorRegistry()
+    registry.register(_ProcessCollector(pids))
+    return registry
+
+
+class _ProcessCollector(Collector):
+    """CPU seconds and resident memory of each worker process (Linux /proc), labelled by pid;
+    prometheus_client's own process collector reports only the process that answers."""
+
+    def __init__(self, pids: list[int]) -> None:
+        self.pids = pids
+        self._ticks = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
+        self._page = os.sysconf("SC_PAGE_SIZE") if hasattr(os, "sysconf") else 4096
+
+    def collect(self) -> Iterator[Metric]:
+        cpu = CounterMetricFamily(
+            "mlpilot_process_cpu_seconds", "CPU seconds used by each serving process.", labels=["pid"]
+        )
+        memory = GaugeMetricFamily(
+            "mlpilot_process_resident_memory_bytes", "Resident memory of each serving process.", labels=["pid"]
+        )
+        for pid in self.pids:
+            try:
+                stat = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
+                pages = int(Path(f"/proc/{pid}/statm").read_text().split()[1])
+            except (OSError, IndexError, ValueError):
+                continue  # the process ended, or this is not Linux
+            # Fields 14 and 15 of /proc/PID/stat (utime, stime), counted after the ")" of the name.
+            cpu.add_metric([str(pid)], (int(stat[11]) + int(stat[12])) / self._ticks)
+            memory.add_metric([str(pid)], pages * self._page)
+        yield cpu
+        yield memory
