@@ -2,14 +2,10 @@
 
 from __future__ import annotations
 
-import os
-
-import uvicorn
-
 from mlpilot.config import Settings
 from mlpilot.security.keys import ensure_bootstrap_key
 from mlpilot.server.app import create_app
-from mlpilot.serving.run import shared_metrics
+from mlpilot.serving.run import run_workers
 from mlpilot.store import Database, ensure_schema
 
 __all__ = ["bootstrap", "serve"]
@@ -26,18 +22,13 @@ def bootstrap(settings: Settings) -> str | None:
 
 
 def serve(settings: Settings, *, access_log: bool = False) -> None:
-    """Serve until interrupted. Several workers are separate processes that each build the app from
-    Settings, so the resolved settings are handed to them as ``MLPILOT_*`` variables."""
-    common = {
-        "host": settings.server_host,
-        "port": settings.server_port,
-        "access_log": access_log,
-        "log_level": "info",
-        "timeout_graceful_shutdown": 10,
-    }
-    if settings.server_workers == 1:
-        uvicorn.run(create_app(settings), **common)  # type: ignore[arg-type]
-        return
-    os.environ.update(settings.as_environment())
-    with shared_metrics():  # the prediction API's /metrics adds up every worker
-        uvicorn.run("mlpilot.server.app:create_app", factory=True, workers=settings.server_workers, **common)  # type: ignore[arg-type]
+    """Serve until interrupted (the platform API and every stored deployment's prediction API)."""
+    run_workers(
+        settings,
+        lambda: create_app(settings),
+        "mlpilot.server.app:create_app",
+        host=settings.server_host,
+        port=settings.server_port,
+        workers=settings.server_workers,
+        access_log=access_log,
+    )

@@ -10,37 +10,57 @@ from __future__ import annotations
 import os
 import shutil
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from typing import Any
 
 import uvicorn
 
 from mlpilot.config import Settings
 from mlpilot.serving.app import create_serving_app
 
-__all__ = ["serve", "shared_metrics"]
+__all__ = ["run_workers", "serve", "shared_metrics"]
 
 
 def serve(settings: Settings, *, access_log: bool = False) -> None:
-    common = {
-        "host": settings.serve_host,
-        "port": settings.serve_port,
+    run_workers(
+        settings,
+        lambda: create_serving_app(settings),
+        "mlpilot.serving.app:create_serving_app",
+        host=settings.serve_host,
+        port=settings.serve_port,
+        workers=settings.serve_workers,
+        access_log=access_log,
+    )
+
+
+def run_workers(
+    settings: Settings,
+    build: Callable[[], Any],
+    factory: str,
+    *,
+    host: str,
+    port: int,
+    workers: int,
+    access_log: bool,
+) -> None:
+    """Serve until interrupted: one worker in this process (``build()``), or ``workers``
+    processes that each call ``factory`` (``module:function``) with the settings handed over as
+    ``MLPILOT_*`` variables, their metrics summed through a shared folder."""
+    common: dict[str, Any] = {
+        "host": host,
+        "port": port,
         "access_log": access_log,
         "log_level": "info",
         # Queued predictions finish and the prediction log is flushed before a worker exits.
         "timeout_graceful_shutdown": 30,
     }
-    if settings.serve_workers == 1:
-        uvicorn.run(create_serving_app(settings), **common)  # type: ignore[arg-type]
+    if workers == 1:
+        uvicorn.run(build(), **common)
         return
     os.environ.update(settings.as_environment())
     with shared_metrics():
-        uvicorn.run(
-            "mlpilot.serving.app:create_serving_app",
-            factory=True,
-            workers=settings.serve_workers,
-            **common,  # type: ignore[arg-type]
-        )
+        uvicorn.run(factory, factory=True, workers=workers, **common)
 
 
 @contextmanager
