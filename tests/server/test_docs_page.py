@@ -146,9 +146,9 @@ def test_the_docs_files_are_package_data() -> None:
     """The page and its assets ship in the wheel: pyproject's package-data names them."""
     import tomllib
 
-    import mlpilot.server
+    import mlpilot.apidocs
 
-    root = Path(mlpilot.server.__file__).parent
+    root = Path(mlpilot.apidocs.__file__).parent
     patterns = tomllib.loads((Path(__file__).parents[2] / "pyproject.toml").read_text())["tool"]["setuptools"][
         "package-data"
     ]["mlpilot"]

@@ -11,16 +11,13 @@ script (``/docs-assets``) are vendor and package files, public like the page.
 from __future__ import annotations
 
 import importlib.metadata
-import importlib.resources
-import string
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
 from fastapi import FastAPI, Response
-from fastapi.responses import HTMLResponse
-from fastapi.staticfiles import StaticFiles
 
+from mlpilot.apidocs import ASSETS, docs_assets, docs_response
 from mlpilot.config import Settings, load_settings
 from mlpilot.server.auth import API_KEY_SCHEME, Authenticate
 from mlpilot.server.errors import ERROR_RESPONSES, install_error_handlers
@@ -47,7 +44,6 @@ from mlpilot.wire import API_PREFIX
 __all__ = ["OPENAPI_URL", "create_app"]
 
 OPENAPI_URL = f"{API_PREFIX}/openapi.json"
-_ASSETS = "/docs-assets"
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -145,28 +141,12 @@ def _with_non_finite(node: Any) -> Any:
     return node
 
 
-# The page takes a secret: it runs only its own scripts, talks only to this server, and is never framed.
-_DOCS_HEADERS = {
-    "Content-Security-Policy": "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; "
-    "img-src 'self' data:; connect-src 'self'; object-src 'none'; base-uri 'none'; form-action 'none'; "
-    "frame-ancestors 'none'",
-    "Referrer-Policy": "no-referrer",
-    "X-Content-Type-Options": "nosniff",
-}
-
-
 def _mount_docs(app: FastAPI) -> None:
-    # Swagger UI's files come from a wheel (fastapi-offline), not a CDN: the docs work air-gapped.
-    # The page's own script and style sit beside them.
-    vendor = importlib.resources.files("fastapi_offline") / "static"
-    assets = StaticFiles(directory=str(vendor), packages=[("mlpilot.server", "static/assets")])
-    app.mount(_ASSETS, assets, name="docs-assets")
-    template = (importlib.resources.files("mlpilot.server") / "static" / "docs.html").read_text(encoding="utf-8")
-    page = string.Template(template).substitute(assets=_ASSETS, openapi_url=OPENAPI_URL)
+    app.mount(ASSETS, docs_assets(), name="docs-assets")
 
     @app.get("/docs", include_in_schema=False)
     def docs() -> Response:
-        return HTMLResponse(page, headers=_DOCS_HEADERS)
+        return docs_response(OPENAPI_URL)
 
 
 def _version() -> str:

@@ -16,14 +16,16 @@ import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from typing import Any
+from urllib.parse import quote
 
 import orjson
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import ClientDisconnect, Request
-from starlette.responses import HTMLResponse, Response
-from starlette.routing import BaseRoute, Route
+from starlette.responses import Response
+from starlette.routing import BaseRoute, Mount, Route
 
+from mlpilot.apidocs import ASSETS, docs_assets, docs_response
 from mlpilot.config import Settings, load_settings
 from mlpilot.errors import InvalidInput, MlpilotError, NotReady, PayloadTooLarge
 from mlpilot.models.signature import SignatureError
@@ -69,8 +71,10 @@ def create_serving_app(settings: Settings | None = None) -> Starlette:
     if runtime.standalone:
         routes += [
             Route("/openapi.json", _handler(runtime, _standalone_openapi), methods=["GET"]),
-            Route("/docs", _docs_page, methods=["GET"]),
+            Route("/docs", _standalone_docs, methods=["GET"]),
         ]
+    # The platform server mounts these itself; here they serve the docs pages of this app.
+    routes.append(Mount(ASSETS, docs_assets(), name="docs-assets"))
     app = Starlette(routes=routes, lifespan=lifespan)
     app.state.serving = runtime
     return app
@@ -90,6 +94,7 @@ def serving_routes(runtime: ServingRuntime) -> list[BaseRoute]:
         route(f"{base}/predict", _predict, "POST"),
         route(f"{base}/feedback", _feedback, "POST"),
         route(f"{base}/openapi.json", _deployment_openapi, "GET"),
+        Route(f"{base}/docs", _deployment_docs, methods=["GET"]),
         route("/v2", _server_metadata, "GET"),
         Route("/v2/health/live", _live, methods=["GET"]),
         route("/v2/health/ready", _v2_ready, "GET"),
@@ -446,8 +451,14 @@ async def _live(request: Request) -> Response:
     return Response(b'{"live":true}', media_type=_JSON)
 
 
-async def _docs_page(request: Request) -> Response:
-    return HTMLResponse(_DOCS_PAGE)
+async def _standalone_docs(request: Request) -> Response:
+    # A page without data that asks for a key; the document it then loads needs the read scope.
+    return docs_response("/openapi.json")
+
+
+async def _deployment_docs(request: Request) -> Response:
+    name = request.path_params["name"]
+    return docs_response(f"/v1/deployments/{quote(name, safe='')}/openapi.json")
 
 
 def _bearer(header: str | None) -> str | None:
@@ -459,6 +470,3 @@ def _bearer(header: str | None) -> str | None:
 
 def _too_large(limit: int) -> PayloadTooLarge:
     return PayloadTooLarge(f"the request body is larger than this server's limit of {limit:,} bytes")
-
-
-_DOCS_PAGE = "<!doctype html><title>mlpilot serving</title><p>See /openapi.json (needs a key with the read scope)."
