@@ -96,5 +96,6 @@ print(f"POST /v1/deployments/classifier-api/predict -> version {answer['version'
 labels = [{"prediction_id": pid, "label": int(label)} for pid, label in zip(answer["prediction_ids"], data.target)]
 print("POST …/feedback ->", post("/v1/deployments/classifier-api/feedback", {"labels": labels}))
 logged = mlpilot.predictions("classifier-api")
-print(f"mlpilot.predictions('classifier-api'): {len(logged)} rows, e.g.", logged[["prediction_id", "version", "prediction", "latency_ms"]].head(3).to_string(index=False))
+print(f"mlpilot.predictions('classifier-api'): {len(logged)} rows")
+print(logged[["prediction_id", "version", "prediction", "latency_ms"]].head(3).to_string(index=False))
 PY
