@@ -32,10 +32,11 @@ from mlpilot.models.signature import SignatureError
 from mlpilot.security import ApiKey
 from mlpilot.security import Scope as KeyScope
 from mlpilot.security.keys import require_scope
+from mlpilot.serving.fleet import Endpoint
 from mlpilot.serving.metrics import CONTENT_TYPE
 from mlpilot.serving.oip import decode_infer, encode_infer, model_metadata
 from mlpilot.serving.openapi import deployment_openapi
-from mlpilot.serving.payload import decode_json, decode_predict_body
+from mlpilot.serving.payload import Payload, decode_json, decode_predict_body
 from mlpilot.serving.runtime import ServingRuntime
 from mlpilot.serving.version import Job, LoadedVersion, Outcome
 
@@ -287,7 +288,7 @@ async def _observed(
     return response
 
 
-def _mirror(call: _Call, shadow: LoadedVersion | None, serving: LoadedVersion, payload: Any) -> None:
+def _mirror(call: _Call, shadow: LoadedVersion | None, serving: LoadedVersion, payload: Payload) -> None:
     """Send a copy to the shadow version, without waiting: its outputs are logged, never returned."""
     if shadow is None or shadow is serving:
         return
@@ -362,7 +363,7 @@ async def _show_deployment(call: _Call) -> Response:
     return call.respond(_describe(call.runtime.fleet.get(call.request.path_params["name"])))
 
 
-def _describe(endpoint: Any) -> dict[str, Any]:
+def _describe(endpoint: Endpoint) -> dict[str, Any]:
     binding = endpoint.binding
     return {
         "name": endpoint.name,
