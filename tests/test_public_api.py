@@ -29,6 +29,7 @@ def test_every_public_name_is_exported() -> None:
         "server",
         "wire",
         "serving",
+        "apidocs",
         "prediction_log",
         "deployments",
     }
