@@ -30,7 +30,7 @@ from mlpilot.errors import InactiveRun, InvalidInput, NotFound
 from mlpilot.store.clock import now_ms
 from mlpilot.tracking import metrics as metric_service
 from mlpilot.tracking import runs as run_service
-from mlpilot.tracking.artifacts import ArtifactEntry, clean_artifact_path
+from mlpilot.tracking.artifacts import ArtifactEntry, clean_artifact_path, download_plan
 from mlpilot.tracking.environment import capture_environment, capture_git, current_user, entry_point
 from mlpilot.tracking.records import Experiment, Metric, Run, RunPage, RunStatus
 
@@ -319,10 +319,9 @@ class Client(ModelMethods, KeyMethods, DeploymentMethods):
         entries = self.list_artifacts(run_id, cleaned)
         if not entries:
             raise NotFound(f"run {run_id} has no artifact {cleaned!r}", hint="List artifacts with `mlpilot runs show`.")
-        parent, _, leaf = cleaned.rpartition("/")
         target = Path(destination)
-        for entry in entries:
-            relative = entry.path[len(parent) + 1 :] if parent else entry.path
+        leaf, plan = download_plan(cleaned, entries)
+        for entry, relative in plan:
             self.transport.download_artifact(run_id, entry, target / relative)
         return target / leaf
 

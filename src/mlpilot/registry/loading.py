@@ -25,18 +25,16 @@ def load_version(db: Database, content: ContentStore, version: ModelVersion, cac
     from mlpilot.models.package import load_model_dir  # pandas, loaded only by those who load models
 
     def fetch(scratch: Path) -> Path:
-        prefix = version.artifact_path.strip("/")
-        entries = artifact_service.list_artifacts(db, version.run_id, prefix)
+        entries = artifact_service.list_artifacts(db, version.run_id, version.artifact_path)
         if not entries:
             raise NotFound(
                 f"the files of {version.uri} are missing from run {version.run_id}",
                 hint="The run's artifacts were deleted; register the model again from a run that has it.",
             )
-        parent = prefix.rpartition("/")[0]
-        for entry in entries:
-            relative = entry.path[len(parent) + 1 :] if parent else entry.path
+        leaf, plan = artifact_service.download_plan(version.artifact_path, entries)
+        for entry, relative in plan:
             content.download(entry.sha256, scratch / relative)
-        return scratch / prefix.rpartition("/")[2]
+        return scratch / leaf
 
     folder = cached_model_dir(cache_root, version.sha256, fetch)
     return load_model_dir(folder, expected_sha256=version.sha256, name=version.uri)

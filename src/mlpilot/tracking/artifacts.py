@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import sqlalchemy as sa
@@ -14,7 +15,14 @@ from mlpilot.store.schema import artifacts
 from mlpilot.store.upsert import upsert_insert
 from mlpilot.tracking.runs import require_running
 
-__all__ = ["ArtifactEntry", "clean_artifact_path", "find_artifact", "list_artifacts", "record_artifacts"]
+__all__ = [
+    "ArtifactEntry",
+    "clean_artifact_path",
+    "download_plan",
+    "find_artifact",
+    "list_artifacts",
+    "record_artifacts",
+]
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,6 +76,14 @@ def list_artifacts(db: Database, run_id: str, prefix: str = "") -> list[Artifact
     with db.read() as conn:
         rows = conn.execute(query.order_by(artifacts.c.path)).all()
     return [ArtifactEntry(path, size, sha) for path, size, sha in rows]
+
+
+def download_plan(path: str, entries: Sequence[ArtifactEntry]) -> tuple[str, list[tuple[ArtifactEntry, str]]]:
+    """Where the files under artifact ``path`` go when copied into a folder: ``path``'s last part
+    keeps its name (``model/`` lands as ``DEST/model/…``). Returns that part and, for each entry,
+    its path relative to the folder."""
+    parent, _, leaf = clean_artifact_path(path).rpartition("/")
+    return leaf, [(entry, entry.path[len(parent) + 1 :] if parent else entry.path) for entry in entries]
 
 
 def find_artifact(db: Database, run_id: str, path: str) -> ArtifactEntry:
