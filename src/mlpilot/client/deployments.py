@@ -61,7 +61,7 @@ class DeploymentMethods:
         """Change only what is given; None removes a canary, a shadow or the config."""
         changes: dict[str, Any] = {}
         if not isinstance(model, Unset):
-            changes["model"] = model
+            changes["model_ref"] = model
         if not isinstance(canary, Unset):
             changes["canary"] = _split(canary, "weight")
         if not isinstance(shadow, Unset):

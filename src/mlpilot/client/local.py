@@ -273,8 +273,7 @@ class LocalTransport(Transport):
         return deployment_service.resolve_traffic(self.db, name)
 
     def update_deployment(self, name: str, changes: Mapping[str, Any]) -> Deployment:
-        named = {("model_ref" if key == "model" else key): value for key, value in changes.items()}
-        return deployment_service.update_deployment(self.db, name, **named, actor=current_user())
+        return deployment_service.update_deployment(self.db, name, **changes, actor=current_user())
 
     def delete_deployment(self, name: str) -> None:
         deployment_service.delete_deployment(self.db, name, actor=current_user())

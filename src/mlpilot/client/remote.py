@@ -399,7 +399,8 @@ class RemoteTransport(Transport):
         return self._get(Traffic, f"/deployments/{_seg(name)}/traffic")
 
     def update_deployment(self, name: str, changes: Mapping[str, Any]) -> Deployment:
-        return self._send("PATCH", Deployment, f"/deployments/{_seg(name)}", dict(changes))
+        body = {("model" if key == "model_ref" else key): value for key, value in changes.items()}
+        return self._send("PATCH", Deployment, f"/deployments/{_seg(name)}", body)
 
     def delete_deployment(self, name: str) -> None:
         self._do("DELETE", f"/deployments/{_seg(name)}")

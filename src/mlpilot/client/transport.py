@@ -183,7 +183,8 @@ class Transport(ABC):
     def deployment_traffic(self, name: str) -> Traffic: ...
     @abstractmethod
     def update_deployment(self, name: str, changes: Mapping[str, Any]) -> Deployment:
-        """``changes`` holds only the fields to change: model, canary, shadow, config (None clears)."""
+        """``changes`` holds only what changes, as ``update_deployment`` keywords: model_ref,
+        canary, shadow, config (None clears)."""
 
     @abstractmethod
     def delete_deployment(self, name: str) -> None: ...

@@ -66,7 +66,7 @@ def create_serving_app(settings: Settings | None = None) -> Starlette:
 
     routes = [
         Route("/healthz", _health, methods=["GET"]),
-        Route("/readyz", _handler(runtime, _readyz), methods=["GET"]),
+        Route("/readyz", _handler(runtime, _readiness), methods=["GET"]),
         *serving_routes(runtime),
     ]
     if runtime.standalone:
@@ -98,7 +98,7 @@ def serving_routes(runtime: ServingRuntime) -> list[BaseRoute]:
         Route(f"{base}/docs", _deployment_docs, methods=["GET"]),
         route("/v2", _server_metadata, "GET"),
         Route("/v2/health/live", _live, methods=["GET"]),
-        route("/v2/health/ready", _v2_ready, "GET"),
+        route("/v2/health/ready", _readiness, "GET"),
         route(model, _model_metadata, "GET"),
         route(versioned, _model_metadata, "GET"),
         route(f"{model}/ready", _model_ready, "GET"),
@@ -425,15 +425,7 @@ async def _metrics(call: _Call) -> Response:
     return Response(content, media_type=CONTENT_TYPE, headers={"X-Request-ID": call.request_id})
 
 
-async def _readyz(call: _Call) -> Response:
-    return _readiness(call)
-
-
-async def _v2_ready(call: _Call) -> Response:
-    return _readiness(call)
-
-
-def _readiness(call: _Call) -> Response:
+async def _readiness(call: _Call) -> Response:
     fleet = call.runtime.fleet
     problems = {
         name: endpoint.failure or "not loaded yet" for name, endpoint in fleet.endpoints.items() if not endpoint.ready

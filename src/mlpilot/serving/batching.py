@@ -51,10 +51,6 @@ class MicroBatcher(Generic[T, R]):
         self._task: asyncio.Task[None] | None = None
 
     @property
-    def queued(self) -> int:
-        return len(self._pending)
-
-    @property
     def busy(self) -> bool:
         return self._task is not None or bool(self._pending)
 

@@ -45,7 +45,6 @@ class Binding:
     primary: int
     canary: tuple[int, float] | None = None
     shadow: tuple[int, float] | None = None
-    revision: int = 0
     # Per-deployment serving overrides (max_batch_size, max_batch_wait_ms), as sorted pairs.
     config: tuple[tuple[str, float], ...] = ()
 

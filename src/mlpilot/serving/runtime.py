@@ -168,7 +168,6 @@ def stored_deployments_source(db: Database) -> BindingSource:
                 primary=traffic.primary,
                 canary=traffic.canary,
                 shadow=traffic.shadow,
-                revision=traffic.revision,
                 config=tuple(sorted((key, float(value)) for key, value in deployment.config.items())),
             )
         return found

@@ -43,10 +43,16 @@ class DeploymentUpdateBody(BaseModel):
     config: dict[str, Any] | None = None
 
     def changes(self) -> dict[str, Any]:
+        """The fields sent, as ``update_deployment`` keywords (a null model changes nothing: a
+        deployment always serves something)."""
         found: dict[str, Any] = {}
         for field in self.model_fields_set:
             value = getattr(self, field)
-            if field in ("canary", "shadow") and value is not None:
-                value = value.as_split("weight" if field == "canary" else "share")
-            found[field] = value
+            if field == "model":
+                if value is not None:
+                    found["model_ref"] = value
+            elif field in ("canary", "shadow") and value is not None:
+                found[field] = value.as_split("weight" if field == "canary" else "share")
+            else:
+                found[field] = value
         return found

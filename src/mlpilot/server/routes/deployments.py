@@ -59,16 +59,7 @@ def deployment_traffic(name: str, caller: Reader) -> Response:
 @router.patch("/{name}", name="deployment.update", response_model=Deployment)
 def update_deployment(name: str, body: DeploymentUpdateBody, caller: Deployer) -> Response:
     """Only the fields present change; ``null`` removes a canary, a shadow or the config."""
-    changes = body.changes()
-    if "model" in changes and changes["model"] is None:
-        changes.pop("model")  # a deployment always serves something: null model means "unchanged"
-    updated = deployment_service.update_deployment(
-        caller.db,
-        name,
-        **{("model_ref" if key == "model" else key): value for key, value in changes.items()},
-        actor=caller.actor,
-    )
-    return render(updated)
+    return render(deployment_service.update_deployment(caller.db, name, **body.changes(), actor=caller.actor))
 
 
 @router.delete("/{name}", name="deployment.delete", status_code=204)
