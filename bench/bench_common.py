@@ -6,14 +6,16 @@ mlpilot is not installed), so that both sides time the same way and log the same
 
 from __future__ import annotations
 
+import json
 import os
 import random
 import statistics
 import subprocess
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 __all__ = [
@@ -151,3 +153,15 @@ def repeat(label: str, reps: int, body: Callable[[int], Timer], log: Callable[[s
         log(f"{label} rep {rep + 1}/{reps}: {timer.wall:.3f} s wall, {timer.cpu:.3f} s cpu")
         timers.append(timer)
     return timers
+
+
+def venv_versions(python: Path, packages: Sequence[str]) -> dict[str, str]:
+    """Installed versions of ``packages`` in the venv of ``python``, with Python's and SQLite's."""
+    code = (
+        "import json, sqlite3, sys; from importlib.metadata import version as v; "
+        f"print(json.dumps({{n: v(n) for n in {tuple(packages)!r}}}"
+        " | {'python': sys.version.split()[0], 'sqlite': sqlite3.sqlite_version}))"
+    )
+    done = subprocess.run([str(python), "-c", code], capture_output=True, text=True, timeout=120, check=True)
+    result: dict[str, str] = json.loads(done.stdout)
+    return result

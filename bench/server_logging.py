@@ -47,7 +47,7 @@ from datetime import date
 from pathlib import Path
 from typing import IO, Any
 
-from bench_common import load_snapshot
+from bench_common import load_snapshot, venv_versions
 from tracking import machine_info
 
 BENCH = Path(__file__).resolve().parent
@@ -482,17 +482,6 @@ def render(report: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
-def mlflow_versions() -> dict[str, str]:
-    code = (
-        "import json, sqlite3; from importlib.metadata import version as v; "
-        "print(json.dumps({n: v(n) for n in ('mlflow', 'sqlalchemy', 'uvicorn', 'fastapi', 'starlette', 'flask')}"
-        " | {'sqlite': sqlite3.sqlite_version}))"
-    )
-    done = subprocess.run([str(MLFLOW_PYTHON), "-c", code], capture_output=True, text=True, timeout=120, check=True)
-    result: dict[str, str] = json.loads(done.stdout)
-    return result
-
-
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--quick", action="store_true", help="1 round at small sizes, for a smoke run")
@@ -529,7 +518,9 @@ def main(argv: list[str] | None = None) -> int:
     configs = [("mlpilot", w) for w in workers] + [("mlflow", 4)]
     started = time.perf_counter()
     machine = machine_info()
-    machine["mlflow_venv"] = mlflow_versions()
+    machine["mlflow_venv"] = venv_versions(
+        MLFLOW_PYTHON, ("mlflow", "sqlalchemy", "uvicorn", "fastapi", "starlette", "flask")
+    )
     parent = Path(tempfile.mkdtemp(prefix="mlpilot-bench-server-"))
     samples: list[dict[str, Any]] = []
     try:

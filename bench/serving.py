@@ -53,9 +53,10 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
+from peers.mlflow_serving_model import train  # the models both sides serve: one copy of the code
 from server_logging import Server, free_port, group_commands, group_members, wait_healthy
 
-from bench_common import load_snapshot, median
+from bench_common import load_snapshot, median, venv_versions
 from tracking import machine_info
 
 BENCH = Path(__file__).resolve().parent
@@ -119,21 +120,6 @@ def pick_scenarios(text: str) -> list[Scenario]:
 
 
 # the models --------------------------------------------------------------------------------------
-
-
-def train(kind: str) -> tuple[Any, Any]:
-    """The models both sides serve (bench/peers/mlflow_serving_model.py has the same code)."""
-    from sklearn.datasets import load_breast_cancer
-    from sklearn.ensemble import RandomForestClassifier
-    from sklearn.linear_model import LogisticRegression
-
-    features, target = load_breast_cancer(return_X_y=True, as_frame=True)
-    features.columns = [str(name).replace(" ", "_") for name in features.columns]
-    if kind == "logreg":
-        model = LogisticRegression(max_iter=5000)
-    else:
-        model = RandomForestClassifier(n_estimators=100, random_state=0)
-    return model.fit(features, target), features
 
 
 def child_setup(workdir: Path) -> dict[str, Any]:
@@ -841,17 +827,6 @@ def render(report: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
-def peer_versions() -> dict[str, str]:
-    code = (
-        "import json, sys; from importlib.metadata import version as v; "
-        "print(json.dumps({n: v(n) for n in ('mlflow', 'scikit-learn', 'uvicorn', 'fastapi', 'starlette', 'pandas')}"
-        " | {'python': sys.version.split()[0]}))"
-    )
-    done = subprocess.run([str(MLFLOW_PYTHON), "-c", code], capture_output=True, text=True, timeout=120, check=True)
-    result: dict[str, str] = json.loads(done.stdout)
-    return result
-
-
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--quick", action="store_true", help="1 round of 5 s runs, for a smoke run")
@@ -889,7 +864,9 @@ def main(argv: list[str] | None = None) -> int:
     seconds = args.seconds or (5.0 if args.quick else 10.0)
     started = time.perf_counter()
     machine = machine_info()
-    machine["mlflow_venv"] = peer_versions()
+    machine["mlflow_venv"] = venv_versions(
+        MLFLOW_PYTHON, ("mlflow", "scikit-learn", "uvicorn", "fastapi", "starlette", "pandas")
+    )
     machine["wrk"] = subprocess.run(["wrk", "-v"], capture_output=True, text=True, check=False).stdout.split("\n")[0]
     parent = Path(tempfile.mkdtemp(prefix="mlpilot-bench-serving-"))
     (parent / "samples").mkdir()

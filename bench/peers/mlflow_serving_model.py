@@ -2,8 +2,8 @@
 
     .bench/mlflow-venv/bin/python bench/peers/mlflow_serving_model.py ROWS OUTDIR
 
-Trains the benchmark's models with the same code as bench/serving.py (``train`` below is a copy
-of ``train`` there): LogisticRegression(max_iter=5000) and RandomForestClassifier(n_estimators=100,
+Trains the benchmark's models (``train`` below, which bench/serving.py imports too, so both sides
+run the same code): LogisticRegression(max_iter=5000) and RandomForestClassifier(n_estimators=100,
 random_state=0) on ``load_breast_cancer(as_frame=True)`` with spaces in the column names replaced
 by underscores. Saves each with ``mlflow.sklearn.save_model(model, OUTDIR/<kind>,
 input_example=X.head(5))`` (MLflow's defaults otherwise: skops format, a signature inferred from
@@ -31,7 +31,7 @@ KINDS = ("logreg", "rf")
 
 
 def train(kind: str) -> tuple[Any, Any]:
-    """The same code as train in bench/serving.py: (fitted model, feature DataFrame)."""
+    """(fitted model, feature DataFrame); imports nothing but scikit-learn, so either venv can call it."""
     from sklearn.datasets import load_breast_cancer
     from sklearn.ensemble import RandomForestClassifier
     from sklearn.linear_model import LogisticRegression
