@@ -84,3 +84,23 @@ def test_deployment_routes_need_the_deploy_scope(live_server: LiveServer) -> Non
         assert client.list_deployments() == []
         with pytest.raises(mlpilot.MlpilotError, match="lacks the 'deploy' scope"):
             client.create_deployment("churn-api", "cancer@production")
+
+
+def test_patch_changes_only_what_it_names(live_server: LiveServer) -> None:
+    with mlpilot.connect(live_server.url, api_key=live_server.admin_key) as client:
+        first = _register(client, target_flip=False)
+        client.set_alias("cancer", "production", first)
+        client.create_deployment("churn-api", "cancer@production", canary=(first, 0.2), config={"max_batch_size": 8})
+    headers = {"Authorization": f"Bearer {live_server.admin_key}"}
+    with httpx.Client(base_url=f"{live_server.url}/api/v1/deployments", headers=headers) as http:
+        kept = http.patch("/churn-api", json={"model": None})
+        assert kept.status_code == 200, kept.text
+        assert kept.json()["target"] == {"alias": "production", "version": None}
+        assert kept.json()["canary"]["weight"] == 0.2 and kept.json()["config"] == {"max_batch_size": 8}
+        cleared = http.patch("/churn-api", json={"canary": None, "config": None}).json()
+        assert cleared["canary"] is None and cleared["config"] == {}
+        assert cleared["target"] == {"alias": "production", "version": None}
+        refused = http.patch("/churn-api", json={"modle": "cancer/1"})
+        assert refused.status_code == 422 and refused.json()["error"]["code"] == "INVALID_REQUEST"
+        weight = http.patch("/churn-api", json={"canary": {"target": first, "weight": 2}})
+        assert weight.status_code == 400 and "weight" in weight.json()["error"]["message"]
