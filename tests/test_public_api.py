@@ -32,9 +32,10 @@ def test_every_public_name_is_exported() -> None:
         "apidocs",
         "prediction_log",
         "deployments",
+        "monitoring",
     }
     typing_helpers = {"TYPE_CHECKING", "Any"}
-    lazy = {"LoadedModel"}  # resolved by mlpilot.__getattr__ so `import mlpilot` does not load pandas
+    lazy = {"LoadedModel", "drift"}  # resolved by mlpilot.__getattr__ so `import mlpilot` does not load pandas
     assert (public - submodules - typing_helpers) | lazy == set(mlpilot.__all__) - {"__version__"}
 
 

@@ -48,16 +48,21 @@ from mlpilot.tracking.records import Experiment, Metric, Run, RunPage, RunStatus
 
 if TYPE_CHECKING:
     from mlpilot.models import LoadedModel
+    from mlpilot.monitoring import drift
 
 __version__ = "0.1.0"
 
 
 def __getattr__(name: str) -> Any:
-    # LoadedModel needs pandas: resolved on first use so `import mlpilot` stays light.
+    # LoadedModel and drift need pandas: resolved on first use so `import mlpilot` stays light.
     if name == "LoadedModel":
         from mlpilot.models import LoadedModel
 
         return LoadedModel
+    if name == "drift":
+        from mlpilot.monitoring import drift
+
+        return drift
     raise AttributeError(f"module 'mlpilot' has no attribute {name!r}")
 
 
@@ -82,6 +87,7 @@ __all__ = [
     "__version__",
     "active_run",
     "connect",
+    "drift",
     "end_run",
     "get_client",
     "get_metric_history",

@@ -1,0 +1,146 @@
+"""A reference profile: every column's fitted reference, to store once and compare windows with.
+
+Stored as two parts: the summaries as plain JSON (``to_dict``) and the numerical values kept
+for KS and Wasserstein as a frame (``sample_frame``), a uniform sample of at most
+``sample_rows`` finite values per column, padded with NaN to one length so it fits one Parquet
+file.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from mlpilot.errors import InvalidInput
+from mlpilot.monitoring.reference import (
+    CategoricalReference,
+    ColumnReference,
+    NumericReference,
+    categorical_from_dict,
+    column_family,
+    fit_column,
+    numeric_from_dict,
+)
+
+__all__ = ["DEFAULT_SAMPLE_ROWS", "ReferenceProfile", "check_columns", "column_kind"]
+
+# Enough for KS and Wasserstein to be stable (the normed Wasserstein of a 20,000-value sample
+# is within about 0.01 of the full one) while a stored profile stays a few hundred kilobytes.
+DEFAULT_SAMPLE_ROWS = 20_000
+PROFILE_FORMAT = 1
+
+
+def check_columns(names: object, argument: str) -> list[str]:
+    if names is None:
+        return []
+    if isinstance(names, str) or not isinstance(names, Iterable):
+        raise InvalidInput(f"{argument} must be a list of column names, not {names!r}", hint=f'e.g. {argument}=["age"]')
+    return [str(name) for name in names]
+
+
+def column_kind(series: pd.Series[Any], categorical: Sequence[str] = (), numerical: Sequence[str] = ()) -> str:
+    """numerical | categorical: from the caller's lists first, then from the dtype."""
+    name = str(series.name)
+    if name in categorical:
+        return "categorical"
+    family = column_family(series.dtype)
+    if name in numerical:
+        if family not in ("numeric", "boolean"):
+            raise InvalidInput(
+                f"column {name!r} was named numerical but holds {series.dtype} values",
+                hint="Convert it to numbers first, or leave it out of numerical=.",
+            )
+        return "numerical"
+    if family == "datetime":
+        raise InvalidInput(
+            f"column {name!r} holds dates or times, which are not tested for drift",
+            hint="Leave it out with columns=, or convert it to numbers (for example seconds since an event).",
+        )
+    return "numerical" if family == "numeric" else "categorical"
+
+
+@dataclass(frozen=True, slots=True)
+class ReferenceProfile:
+    columns: Mapping[str, ColumnReference]
+    rows: int
+    sample_rows: int | None  # None: every value is kept (an in-memory comparison)
+
+    @classmethod
+    def fit(
+        cls,
+        frame: pd.DataFrame,
+        *,
+        columns: Sequence[str] | None = None,
+        categorical: Sequence[str] = (),
+        numerical: Sequence[str] = (),
+        sample_rows: int | None = DEFAULT_SAMPLE_ROWS,
+        seed: int = 0,
+    ) -> ReferenceProfile:
+        if not isinstance(frame, pd.DataFrame):
+            raise InvalidInput(f"a reference profile is fitted on a pandas DataFrame, not {type(frame).__name__}")
+        names = check_columns(columns, "columns") or [str(name) for name in frame.columns]
+        absent = [name for name in names if name not in frame.columns]
+        if absent:
+            raise InvalidInput(f"the reference data has no column {', '.join(map(repr, absent))}")
+        fitted = {
+            name: fit_column(
+                frame[name],
+                column_kind(frame[name], categorical, numerical),
+                sample_rows=sample_rows,
+                seed=seed,
+            )
+            for name in names
+        }
+        return cls(fitted, len(frame), sample_rows)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "format": PROFILE_FORMAT,
+            "rows": self.rows,
+            "sample_rows": self.sample_rows,
+            "columns": {name: reference.to_dict() for name, reference in self.columns.items()},
+        }
+
+    def sample_frame(self) -> pd.DataFrame:
+        numeric = {
+            name: reference.values
+            for name, reference in self.columns.items()
+            if isinstance(reference, NumericReference)
+        }
+        length = max((len(values) for values in numeric.values()), default=0)
+        padded = {
+            name: np.pad(values, (0, length - len(values)), constant_values=np.nan) for name, values in numeric.items()
+        }
+        return pd.DataFrame(padded, index=pd.RangeIndex(length))
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any], sample: pd.DataFrame) -> ReferenceProfile:
+        columns: dict[str, ColumnReference] = {}
+        sample_rows = data.get("sample_rows")
+        for name, summary in data["columns"].items():
+            if summary["kind"] == "numerical":
+                values = sample[name].to_numpy(dtype=np.float64) if name in sample.columns else np.empty(0)
+                values = values[np.isfinite(values)]
+                sampled = sample_rows is not None and int(summary["count"]) > len(values)
+                columns[name] = numeric_from_dict(summary, values, sampled=sampled)
+            else:
+                columns[name] = categorical_from_dict(summary)
+        return cls(columns, int(data["rows"]), None if sample_rows is None else int(sample_rows))
+
+    def describe(self) -> pd.DataFrame:
+        """One row per column: kind, counts, and the headline statistics."""
+        rows = []
+        for name, reference in self.columns.items():
+            row: dict[str, Any] = {"column": name, "kind": reference.kind, "count": reference.count}
+            row["nulls"] = reference.nulls
+            row["distinct"] = reference.distinct
+            if isinstance(reference, NumericReference):
+                row["mean"], row["std"] = reference.mean, reference.std
+            elif isinstance(reference, CategoricalReference):
+                row["top"] = max(reference.counts, key=lambda key: reference.counts[key], default=None)
+            rows.append(row)
+        return pd.DataFrame(rows).set_index("column")
