@@ -212,7 +212,8 @@ def test_a_stored_profile_gives_the_verdicts_of_the_full_reference(frames: Frame
     reference, current = frames(60_000, 20_000)
     profile = ReferenceProfile.fit(reference, sample_rows=5_000)
     path = f"{tmp_path}/sample.parquet"
-    profile.sample_frame().to_parquet(path)
+    assert profile.sample is not None
+    profile.sample.to_parquet(path)
     stored = ReferenceProfile.from_dict(json.loads(json.dumps(profile.to_dict())), pd.read_parquet(path))
     assert stored.columns["num_00"].values.size == 5_000
     full = mlpilot.drift(reference, current)

@@ -181,7 +181,7 @@ def _compare(plan: _Plan, current: pd.DataFrame, min_rows: int) -> FeatureDrift:
     reference = plan.reference
     if isinstance(reference, pd.Series):
         # Fitted here rather than up front, so only the columns in flight hold sorted copies.
-        reference = fit_column(reference, plan.kind, sample_rows=None)
+        reference = fit_column(reference, plan.kind)
     base = FeatureDrift(plan.column, plan.kind, Verdict.ERROR, reference_rows=reference.count)
     if plan.column not in current.columns:
         return replace(base, verdict=Verdict.MISSING, message=f"the current data has no column {plan.column!r}")

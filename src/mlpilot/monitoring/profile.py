@@ -1,9 +1,8 @@
 """A reference profile: every column's fitted reference, to store once and compare windows with.
 
-Stored as two parts: the summaries as plain JSON (``to_dict``) and the numerical values kept
-for KS and Wasserstein as a frame (``sample_frame``), a uniform sample of at most
-``sample_rows`` finite values per column, padded with NaN to one length so it fits one Parquet
-file.
+Stored as two parts: the summaries as plain JSON (``to_dict``), computed from every row, and a
+uniform sample of whole rows (``sample``, one Parquet file) from which KS and Wasserstein read
+their values and on which a model's outputs can be scored.
 """
 
 from __future__ import annotations
@@ -22,6 +21,7 @@ from mlpilot.monitoring.reference import (
     NumericReference,
     categorical_from_dict,
     column_family,
+    finite_sorted,
     fit_column,
     numeric_from_dict,
 )
@@ -67,7 +67,10 @@ def column_kind(series: pd.Series[Any], categorical: Sequence[str] = (), numeric
 class ReferenceProfile:
     columns: Mapping[str, ColumnReference]
     rows: int
-    sample_rows: int | None  # None: every value is kept (an in-memory comparison)
+    # A uniform sample of whole rows (at most sample_rows of them): the values KS and Wasserstein
+    # read, and rows a model can score to give its outputs a reference. None when every value is
+    # kept in the column references (an in-memory comparison).
+    sample: pd.DataFrame | None
 
     @classmethod
     def fit(
@@ -86,50 +89,48 @@ class ReferenceProfile:
         absent = [name for name in names if name not in frame.columns]
         if absent:
             raise InvalidInput(f"the reference data has no column {', '.join(map(repr, absent))}")
+        sample = None
+        if sample_rows is not None:
+            sample = frame[names]
+            if len(frame) > sample_rows:
+                rows = np.sort(np.random.default_rng(seed).choice(len(frame), size=sample_rows, replace=False))
+                sample = sample.iloc[rows]
+            sample = sample.reset_index(drop=True)
         fitted = {
             name: fit_column(
                 frame[name],
                 column_kind(frame[name], categorical, numerical),
-                sample_rows=sample_rows,
-                seed=seed,
+                sample=None if sample is None else sample[name],
             )
             for name in names
         }
-        return cls(fitted, len(frame), sample_rows)
+        return cls(fitted, len(frame), sample)
+
+    def with_column(self, name: str, reference: ColumnReference, sample: pd.Series[Any] | None) -> ReferenceProfile:
+        """This profile plus one more column (the model's output, scored on the sample rows)."""
+        frame = self.sample
+        if frame is not None and sample is not None:
+            frame = frame.assign(**{name: sample.to_numpy()})
+        return ReferenceProfile({**self.columns, name: reference}, self.rows, frame)
 
     def to_dict(self) -> dict[str, Any]:
         return {
             "format": PROFILE_FORMAT,
             "rows": self.rows,
-            "sample_rows": self.sample_rows,
+            "sample_rows": None if self.sample is None else len(self.sample),
             "columns": {name: reference.to_dict() for name, reference in self.columns.items()},
         }
-
-    def sample_frame(self) -> pd.DataFrame:
-        numeric = {
-            name: reference.values
-            for name, reference in self.columns.items()
-            if isinstance(reference, NumericReference)
-        }
-        length = max((len(values) for values in numeric.values()), default=0)
-        padded = {
-            name: np.pad(values, (0, length - len(values)), constant_values=np.nan) for name, values in numeric.items()
-        }
-        return pd.DataFrame(padded, index=pd.RangeIndex(length))
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any], sample: pd.DataFrame) -> ReferenceProfile:
         columns: dict[str, ColumnReference] = {}
-        sample_rows = data.get("sample_rows")
         for name, summary in data["columns"].items():
             if summary["kind"] == "numerical":
-                values = sample[name].to_numpy(dtype=np.float64) if name in sample.columns else np.empty(0)
-                values = values[np.isfinite(values)]
-                sampled = sample_rows is not None and int(summary["count"]) > len(values)
-                columns[name] = numeric_from_dict(summary, values, sampled=sampled)
+                values = finite_sorted(sample[name])[0] if name in sample.columns else np.empty(0)
+                columns[name] = numeric_from_dict(summary, values, sampled=int(summary["count"]) > len(values))
             else:
                 columns[name] = categorical_from_dict(summary)
-        return cls(columns, int(data["rows"]), None if sample_rows is None else int(sample_rows))
+        return cls(columns, int(data["rows"]), sample)
 
     def describe(self) -> pd.DataFrame:
         """One row per column: kind, counts, and the headline statistics."""

@@ -159,7 +159,9 @@ def _sorted_quantiles(values: Floats) -> Floats:
     return cut
 
 
-def fit_numeric(series: pd.Series[Any], *, sample_rows: int | None = None, seed: int = 0) -> NumericReference:
+def fit_numeric(series: pd.Series[Any], *, sample: pd.Series[Any] | None = None) -> NumericReference:
+    """Summaries from every value; the values kept for KS and Wasserstein are those of ``sample``
+    (rows drawn by the caller) when one is given."""
     values, nulls, _infinite = finite_sorted(series)
     count = len(values)
     distinct = int(np.count_nonzero(values[1:] != values[:-1])) + 1 if count else 0
@@ -167,9 +169,8 @@ def fit_numeric(series: pd.Series[Any], *, sample_rows: int | None = None, seed:
     distinct_values = _distinct_sorted(values) if discrete else values[:0]
     edges = tuple(float(edge) for edge in np.unique(_sorted_quantiles(values))) if count else ()
     kept, sampled = values, False
-    if sample_rows is not None and count > sample_rows:
-        rng = np.random.default_rng(seed)
-        kept, sampled = np.sort(values[rng.choice(count, size=sample_rows, replace=False)]), True
+    if sample is not None and len(sample) < len(series):
+        kept, sampled = finite_sorted(sample)[0], True
     return NumericReference(
         family=column_family(series.dtype),
         count=count,
@@ -222,9 +223,9 @@ def fit_categorical(series: pd.Series[Any]) -> CategoricalReference:
     )
 
 
-def fit_column(series: pd.Series[Any], kind: str, *, sample_rows: int | None = None, seed: int = 0) -> ColumnReference:
+def fit_column(series: pd.Series[Any], kind: str, *, sample: pd.Series[Any] | None = None) -> ColumnReference:
     if kind == "numerical":
-        return fit_numeric(series, sample_rows=sample_rows, seed=seed)
+        return fit_numeric(series, sample=sample)
     return fit_categorical(series)
 
 

@@ -340,3 +340,69 @@ feedback = sa.Table(
     sa.UniqueConstraint("deployment", "prediction_id"),
     sa.Index(None, "deployment", "created_at"),
 )
+
+# --- monitoring --------------------------------------------------------------------------------
+
+# The training data's profile per model version, fitted once: what every drift test compares
+# live inputs with. The numerical sample behind KS and Wasserstein is a Parquet blob in the
+# content store.
+reference_profiles = sa.Table(
+    "reference_profiles",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("model_version_id", sa.Integer, sa.ForeignKey("model_versions.id"), nullable=False, unique=True),
+    sa.Column("dataset_version_id", sa.Integer, sa.ForeignKey("dataset_versions.id"), nullable=True),
+    sa.Column("rows", sa.BigInteger, nullable=False),
+    sa.Column("profile", sa.JSON, nullable=False),
+    sa.Column("sample_sha256", sa.String(64), nullable=True),
+    sa.Column("created_at", sa.BigInteger, nullable=False),
+)
+
+monitors = sa.Table(
+    "monitors",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("name", sa.String(100), nullable=False, unique=True),
+    sa.Column("deployment", sa.String(100), nullable=False),
+    sa.Column("config", sa.JSON, nullable=False),
+    sa.Column("enabled", sa.Boolean, nullable=False),
+    sa.Column("created_by", sa.String(250), nullable=False),
+    sa.Column("created_at", sa.BigInteger, nullable=False),
+    sa.Column("updated_at", sa.BigInteger, nullable=False),
+    sa.Column("last_run_at", sa.BigInteger, nullable=True),
+    sa.Index(None, "deployment"),
+)
+
+monitor_results = sa.Table(
+    "monitor_results",
+    metadata,
+    sa.Column("id", BigId, primary_key=True, autoincrement=True),
+    sa.Column("monitor_id", sa.Integer, sa.ForeignKey("monitors.id", ondelete="CASCADE"), nullable=False),
+    sa.Column("window_start", sa.BigInteger, nullable=True),
+    sa.Column("window_end", sa.BigInteger, nullable=True),
+    sa.Column("rows", sa.BigInteger, nullable=False),
+    sa.Column("status", sa.String(32), nullable=False),
+    sa.Column("result", sa.JSON, nullable=False),
+    sa.Column("created_at", sa.BigInteger, nullable=False),
+    sa.Index(None, "monitor_id", "id"),
+)
+
+# One row per alert episode. ``open_key`` is set (monitor and condition) while the alert is open
+# and cleared when it resolves: the unique constraint lets one condition hold at most one open
+# alert, however many runs see it, while resolved episodes pile up freely (NULLs never collide).
+alerts = sa.Table(
+    "alerts",
+    metadata,
+    sa.Column("id", BigId, primary_key=True, autoincrement=True),
+    sa.Column("monitor_id", sa.Integer, sa.ForeignKey("monitors.id", ondelete="CASCADE"), nullable=False),
+    sa.Column("condition", sa.String(250), nullable=False),
+    sa.Column("state", sa.String(16), nullable=False),
+    sa.Column("open_key", sa.String(400), nullable=True, unique=True),
+    sa.Column("value", sa.Double, nullable=True),
+    sa.Column("threshold", sa.Double, nullable=True),
+    sa.Column("message", sa.Text, nullable=False),
+    sa.Column("opened_at", sa.BigInteger, nullable=False),
+    sa.Column("updated_at", sa.BigInteger, nullable=False),
+    sa.Column("resolved_at", sa.BigInteger, nullable=True),
+    sa.Index(None, "monitor_id", "id"),
+)

@@ -1,0 +1,239 @@
+"""A monitor over a real prediction log and store: drift, live and estimated accuracy, alerts that
+open once and resolve, and webhooks reaching a receiver on loopback."""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import pytest
+from sklearn.linear_model import LogisticRegression
+
+from mlpilot.client import Client
+from mlpilot.config import load_settings
+from mlpilot.deployments import create_deployment, record_feedback
+from mlpilot.errors import Conflict, InvalidInput, NotFound
+from mlpilot.monitoring.monitors import create_monitor, delete_monitor, list_alerts, list_results, update_monitor
+from mlpilot.monitoring.references import get_reference
+from mlpilot.monitoring.runner import run_monitor
+from mlpilot.prediction_log import PredictionBatch, PredictionLogWriter, new_prediction_id
+from mlpilot.registry.uri import ModelRef
+from mlpilot.registry.versions import get_version
+
+HOUR = 3_600_000
+T0 = 1_790_000_000_000  # a fixed hour boundary keeps windows reproducible
+FEATURES = ["tenure", "charges"]
+
+
+class Receiver:
+    """An HTTP server on 127.0.0.1 that records every JSON body POSTed to it."""
+
+    def __init__(self) -> None:
+        received = self.received = []  # type: list[dict[str, Any]]
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:
+                body = self.rfile.read(int(self.headers["Content-Length"]))
+                received.append(json.loads(body))
+                self.send_response(204)
+                self.end_headers()
+
+            def log_message(self, *args: object) -> None:
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/hook"
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.thread.start()
+
+    def close(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+@pytest.fixture
+def receiver() -> Iterator[Receiver]:
+    server = Receiver()
+    yield server
+    server.close()
+
+
+def _data(rows: int, rng: np.random.Generator, shift: float = 0.0) -> pd.DataFrame:
+    tenure = rng.normal(24, 6, size=rows) + shift
+    charges = rng.normal(70, 10, size=rows)
+    return pd.DataFrame({"tenure": tenure, "charges": charges})
+
+
+def _truth(frame: pd.DataFrame, rng: np.random.Generator) -> np.ndarray:
+    score = (frame["tenure"] - 24) / 6 + rng.normal(0, 0.5, size=len(frame))
+    return (score > 0).astype(int).to_numpy()
+
+
+class World:
+    def __init__(self, client: Client, root: Path, cache: Path) -> None:
+        self.client, self.db, self.content = client, client.db, client.transport.content  # type: ignore[attr-defined]
+        self.root, self.cache = str(root), cache
+        self.rng = np.random.default_rng(0)
+        self.model: LogisticRegression | None = None
+
+    def register(self, with_dataset: bool = True) -> int:
+        train = _data(4_000, self.rng)
+        self.model = LogisticRegression().fit(train, _truth(train, self.rng))
+        with self.client.start_run("monitoring") as run:
+            if with_dataset:
+                run.log_dataset(train, "churn-train", role="train")
+            run.log_model(self.model, "model", input_example=train.head(2))
+            run.log_metric("accuracy", 0.9)
+        return self.client.register_model(run.id, "model", "churn").version
+
+    def serve(self, hour: int, rows: int, *, shift: float = 0.0, labelled: int = 0, version: int = 1) -> None:
+        assert self.model is not None
+        frame = _data(rows, self.rng, shift)
+        truth = _truth(frame, self.rng)
+        ids = [new_prediction_id() for _ in range(rows)]
+        writer = PredictionLogWriter(self.root)
+        writer.append(
+            "churn-api",
+            PredictionBatch(
+                model="churn",
+                version=version,
+                role="primary",
+                inputs=frame,
+                predictions=self.model.predict(frame),
+                prediction_ids=ids,
+                request_ids=ids,
+                latency_ms=np.full(rows, 4.0),
+                time_ms=T0 + hour * HOUR + np.arange(rows) * (HOUR // (rows + 1)),
+                probabilities=self.model.predict_proba(frame),
+                classes=[0, 1],
+            ),
+        )
+        writer.close()
+        if labelled:
+            pairs = [(ids[i], int(truth[i])) for i in range(labelled)]
+            record_feedback(self.db, "churn-api", pairs, known_ids=lambda asked: set(asked), actor="test")
+
+    def run(self, hour: int, name: str = "watch") -> Any:
+        return run_monitor(
+            self.db, self.content, name, predictions_root=self.root, cache_root=self.cache, now=T0 + (hour + 1) * HOUR
+        )
+
+
+@pytest.fixture
+def world(store_uri: str, tmp_path: Path, isolated_env: Path) -> Iterator[World]:
+    client = Client(store_uri, str(tmp_path / "artifacts"), settings=load_settings(home=tmp_path / "home"))
+    yield World(client, tmp_path / "predictions", tmp_path / "cache")
+    client.close()
+
+
+CONFIG = {
+    "window": "1h",
+    "conditions": {
+        "drift_share": 0.5,
+        "features": ["tenure"],
+        "performance": {"metric": "accuracy", "max_drop": 0.15},
+        "latency_p99_ms": 50,
+    },
+}
+
+
+def test_a_monitor_watches_drift_and_accuracy_and_alerts_once_per_episode(world: World, receiver: Receiver) -> None:
+    world.register()
+    create_deployment(world.db, "churn-api", "churn/1", actor="test")
+    create_monitor(world.db, "watch", "churn-api", {**CONFIG, "webhooks": [receiver.url]}, actor="test")
+
+    world.serve(0, 600, labelled=400)
+    quiet = world.run(0)
+    result = quiet.result.to_dict()
+    assert result["status"] == "ok", result
+    assert quiet.opened == [] and receiver.received == []
+    features = {f["column"]: f for f in result["drift"]["features"]}
+    assert set(features) == {"tenure", "charges", "prediction", "proba:0", "proba:1"}
+    assert features["tenure"]["method"] == "wasserstein" and features["tenure"]["drifted"] is False
+    live = result["performance"]["live"]["metrics"]
+    assert live["accuracy"] > 0.8 and result["performance"]["labelled_rows"] == 400
+    estimated = result["performance"]["estimated"]["metrics"]
+    assert abs(estimated["accuracy"] - live["accuracy"]) < 0.08
+    assert result["latency_ms"]["p99"] == pytest.approx(4.0)
+    assert {c["condition"] for c in result["conditions"]} == {
+        "drift_share",
+        "feature_drift:tenure",
+        "performance:accuracy",
+        "latency_p99_ms",
+    }
+
+    world.serve(1, 600, shift=12.0)  # every customer a year older: inputs and outputs move
+    drifted = world.run(1)
+    assert drifted.result.status == "alert"
+    assert {a.condition for a in drifted.opened} == {"feature_drift:tenure", "drift_share"}
+    assert sorted(body["alert"]["condition"] for body in receiver.received) == ["drift_share", "feature_drift:tenure"]
+    assert {body["event"] for body in receiver.received} == {"alert.opened"}
+    assert receiver.received[0]["deployment"] == "churn-api"
+
+    again = world.run(1)  # the same condition seen again: no new alert, no new notification
+    assert again.opened == [] and again.resolved == []
+    assert len(receiver.received) == 2
+    assert len(list_alerts(world.db, monitor="watch", state="open")) == 2
+
+    world.serve(2, 600)
+    calm = world.run(2)
+    assert {a.condition for a in calm.resolved} == {"feature_drift:tenure", "drift_share"}
+    assert [body["event"] for body in receiver.received[2:]] == ["alert.resolved", "alert.resolved"]
+    assert list_alerts(world.db, monitor="watch", state="open") == []
+    assert len(list_alerts(world.db, monitor="watch")) == 2
+    assert [r.status for r in list_results(world.db, "watch")] == ["ok", "alert", "alert", "ok"]
+
+
+def test_an_empty_window_and_a_version_without_training_data_say_why(world: World) -> None:
+    world.register(with_dataset=False)
+    create_deployment(world.db, "churn-api", "churn/1", actor="test")
+    create_monitor(world.db, "watch", "churn-api", CONFIG, actor="test")
+    run = world.run(5)
+    assert run.result.status == "error"
+    assert "logged no training dataset" in (run.result.result["message"] or "")
+    with pytest.raises(NotFound, match="no reference profile"):
+        get_reference(world.db, world.content, get_version(world.db, ModelRef("churn", version=1)))
+
+
+def test_a_window_without_predictions_is_not_enough_data(world: World) -> None:
+    world.register()
+    create_deployment(world.db, "churn-api", "churn/1", actor="test")
+    create_monitor(world.db, "watch", "churn-api", CONFIG, actor="test")
+    run = world.run(7)
+    assert run.result.status == "not_enough_data"
+    assert run.opened == []
+
+
+def test_monitor_records_refuse_bad_input_and_keep_what_is_stored(world: World) -> None:
+    world.register()
+    create_deployment(world.db, "churn-api", "churn/1", actor="test")
+    with pytest.raises(NotFound, match="deployment 'nope'"):
+        create_monitor(world.db, "watch", "nope", None, actor="test")
+    create_monitor(world.db, "watch", "churn-api", CONFIG, actor="test")
+    with pytest.raises(Conflict, match="already exists"):
+        create_monitor(world.db, "watch", "churn-api", CONFIG, actor="test")
+    for config, needle in [
+        ({"window": "soon"}, "field window"),
+        ({"conditions": {"latency_p99_ms": -1}}, "field conditions.latency_p99_ms"),
+        ({"conditions": {"typo": 1}}, "field conditions.typo"),
+        ({"webhooks": ["ftp://example"]}, r"field webhooks\[0\]"),
+        ({"method": "magic"}, "unknown drift method"),
+        ({"schedule_seconds": 1}, "field schedule_seconds"),
+        ({"colour": "red"}, "field colour: unknown field"),
+    ]:
+        with pytest.raises(InvalidInput, match=needle):
+            update_monitor(world.db, "watch", config=config)
+    with pytest.raises(InvalidInput, match="monitor name"):
+        create_monitor(world.db, "bad name!", "churn-api", None, actor="test")
+    stored = update_monitor(world.db, "watch", enabled=False)
+    assert stored.config.window.text == "1h" and stored.enabled is False
+    assert stored.config.conditions.features == ("tenure",)
+    delete_monitor(world.db, "watch")
+    with pytest.raises(NotFound):
+        delete_monitor(world.db, "watch")
