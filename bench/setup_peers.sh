@@ -1,19 +1,36 @@
 #!/usr/bin/env bash
-# Create the peer venv used by the side-by-side benchmarks (bench/tracking.py).
+# Create the peer venvs used by the side-by-side benchmarks.
 #
-#   bash bench/setup_peers.sh
+#   bash bench/setup_peers.sh            # both venvs
+#   bash bench/setup_peers.sh mlflow     # only .bench/mlflow-venv
+#   bash bench/setup_peers.sh evidently  # only .bench/evidently-venv
 #
-# Installs MLflow 3.17.x (or the newest 3.x if 3.17 is not on the index) and pandas<3 into
-# .bench/mlflow-venv, which is gitignored. Running it again skips the install when MLflow 3.x is
-# already importable there.
+# .bench/mlflow-venv (tracking, model loading, serving): MLflow 3.17.x (or the newest 3.x if 3.17
+# is not on the index) and pandas<3.
+# .bench/evidently-venv (drift): evidently==0.7.23 and pandas<3.
+# Both live under .bench/, which is gitignored. Running the script again skips a venv whose
+# packages are already importable at the wanted versions.
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-VENV="${ROOT}/.bench/mlflow-venv"
 PY="${PYTHON:-python3}"
+EVIDENTLY_VERSION="0.7.23"
 export MLFLOW_DISABLE_TELEMETRY=true DO_NOT_TRACK=true PIP_DISABLE_PIP_VERSION_CHECK=1
 
-if [[ -x "${VENV}/bin/python" ]] && "${VENV}/bin/python" - <<'PY' 2>/dev/null; then
+# Create the venv $1 if it does not exist yet, with an up-to-date pip.
+make_venv() {
+    local venv="$1"
+    mkdir -p "${ROOT}/.bench"
+    if [[ ! -x "${venv}/bin/python" ]]; then
+        echo "Creating ${venv} with $(${PY} -V)"
+        "${PY}" -m venv "${venv}"
+    fi
+    "${venv}/bin/python" -m pip install --quiet --upgrade pip
+}
+
+setup_mlflow() {
+    local venv="${ROOT}/.bench/mlflow-venv"
+    if [[ -x "${venv}/bin/python" ]] && "${venv}/bin/python" - <<'PY' 2>/dev/null; then
 import sys
 from importlib.metadata import version
 
@@ -22,21 +39,43 @@ import pandas  # noqa: F401
 
 sys.exit(0 if major == 3 and int(pandas.__version__.split(".")[0]) < 3 else 1)
 PY
-    echo "MLflow $("${VENV}/bin/python" -c 'from importlib.metadata import version; print(version("mlflow"))') already installed in ${VENV}; nothing to do."
-    exit 0
-fi
+        echo "MLflow $("${venv}/bin/python" -c 'from importlib.metadata import version; print(version("mlflow"))') already installed in ${venv}; nothing to do."
+        return 0
+    fi
 
-mkdir -p "${ROOT}/.bench"
-if [[ ! -x "${VENV}/bin/python" ]]; then
-    echo "Creating ${VENV} with $(${PY} -V)"
-    "${PY}" -m venv "${VENV}"
-fi
-"${VENV}/bin/python" -m pip install --quiet --upgrade pip
+    make_venv "${venv}"
+    echo "Installing mlflow==3.17.* (this takes a few minutes)"
+    if ! "${venv}/bin/python" -m pip install --quiet "mlflow==3.17.*" "pandas<3"; then
+        echo "mlflow 3.17 is not available; falling back to the newest MLflow 3.x"
+        "${venv}/bin/python" -m pip install --quiet "mlflow>=3,<4" "pandas<3"
+    fi
+    "${venv}/bin/python" -c 'from importlib.metadata import version; print("installed mlflow", version("mlflow"), "pandas", version("pandas"))'
+}
 
-echo "Installing mlflow==3.17.* (this takes a few minutes)"
-if ! "${VENV}/bin/python" -m pip install --quiet "mlflow==3.17.*" "pandas<3"; then
-    echo "mlflow 3.17 is not available; falling back to the newest MLflow 3.x"
-    "${VENV}/bin/python" -m pip install --quiet "mlflow>=3,<4" "pandas<3"
-fi
+setup_evidently() {
+    local venv="${ROOT}/.bench/evidently-venv"
+    if [[ -x "${venv}/bin/python" ]] && "${venv}/bin/python" - "${EVIDENTLY_VERSION}" <<'PY' 2>/dev/null; then
+import sys
+from importlib.metadata import version
 
-"${VENV}/bin/python" -c 'from importlib.metadata import version; print("installed mlflow", version("mlflow"), "pandas", version("pandas"))'
+import evidently  # noqa: F401
+import pandas
+
+sys.exit(0 if version("evidently") == sys.argv[1] and int(pandas.__version__.split(".")[0]) < 3 else 1)
+PY
+        echo "Evidently ${EVIDENTLY_VERSION} already installed in ${venv}; nothing to do."
+        return 0
+    fi
+
+    make_venv "${venv}"
+    echo "Installing evidently==${EVIDENTLY_VERSION} (this takes a few minutes)"
+    "${venv}/bin/python" -m pip install --quiet "evidently==${EVIDENTLY_VERSION}" "pandas<3"
+    "${venv}/bin/python" -c 'from importlib.metadata import version as v; print("installed evidently", v("evidently"), "pandas", v("pandas"), "numpy", v("numpy"), "scipy", v("scipy"))'
+}
+
+case "${1:-all}" in
+    all) setup_mlflow; setup_evidently ;;
+    mlflow) setup_mlflow ;;
+    evidently) setup_evidently ;;
+    *) echo "usage: bash bench/setup_peers.sh [all|mlflow|evidently]" >&2; exit 2 ;;
+esac

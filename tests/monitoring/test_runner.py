@@ -117,7 +117,7 @@ class World:
         writer.close()
         if labelled:
             pairs = [(ids[i], int(truth[i])) for i in range(labelled)]
-            record_feedback(self.db, "churn-api", pairs, known_ids=lambda asked: set(asked), actor="test")
+            record_feedback(self.db, "churn-api", pairs, known_ids=set, actor="test")
 
     def run(self, hour: int, name: str = "watch") -> Any:
         return run_monitor(
