@@ -421,7 +421,7 @@ async def _model_ready(call: _Call) -> Response:
 
 async def _metrics(call: _Call) -> Response:
     await call.authorize(KeyScope.READ)
-    content = await asyncio.to_thread(call.runtime.metrics.render)
+    content = await asyncio.to_thread(call.runtime.render_metrics)
     return Response(content, media_type=CONTENT_TYPE, headers={"X-Request-ID": call.request_id})
 
 

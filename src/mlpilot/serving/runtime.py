@@ -13,10 +13,13 @@ import warnings
 from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING
 
+from sqlalchemy.exc import SQLAlchemyError
+
 from mlpilot.artifacts import ContentStore, open_backend
 from mlpilot.config import Settings
 from mlpilot.errors import InvalidInput, MlpilotError
 from mlpilot.models.cache import model_cache_root
+from mlpilot.monitoring.gauges import monitoring_exposition
 from mlpilot.prediction_log import PredictionLogWriter
 from mlpilot.registry import parse_model_uri, version_ref
 from mlpilot.registry import versions as version_service
@@ -106,6 +109,18 @@ class ServingRuntime:
         if self._owns_db:
             self.db.dispose()
         gc.unfreeze()  # hand the heap back to the collector (matters when the process lives on)
+
+    def render_metrics(self) -> bytes:
+        """Serving metrics, then the gauges of the latest monitor results (of this deployment alone
+        when serving one model)."""
+        served = list(self.fleet.endpoints) if self.standalone else None
+        try:
+            gauges = monitoring_exposition(self.db, served)
+        except SQLAlchemyError as unreachable:
+            # The serving metrics matter most when the database is the thing that is down.
+            log.warning("monitoring gauges left out of /metrics: %s", unreachable)
+            gauges = b""
+        return self.metrics.render() + gauges
 
     def _load(self, model: str, version: int) -> LoadedModel:
         record = version_service.get_version(self.db, version_ref(model, version))
