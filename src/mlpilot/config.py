@@ -114,6 +114,13 @@ class Settings(BaseSettings):
     predictions_flush_seconds: float = Field(
         default=2.0, gt=0, le=3600, description="Seconds between prediction log flushes (the loss bound on a crash)."
     )
+    monitor_tick_seconds: float = Field(
+        default=15.0,
+        ge=0,
+        le=3600,
+        description="How often `mlpilot server` looks for monitors that are due to run (0: never; run them "
+        "with `mlpilot monitors run`).",
+    )
 
     @classmethod
     def settings_customise_sources(
