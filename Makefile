@@ -40,6 +40,7 @@ bench: install-dev
 	$(PY) bench/tracking.py
 	$(PY) bench/server_logging.py
 	$(PY) bench/serving.py
+	$(PY) bench/drift.py
 
 clean:
 	rm -rf $(VENV) .mlpilot .pytest_cache .mypy_cache .ruff_cache

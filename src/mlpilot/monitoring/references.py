@@ -33,7 +33,15 @@ from mlpilot.store.upsert import upsert_insert
 from mlpilot.tracking.records import DatasetInput
 from mlpilot.tracking.runs import get_run
 
-__all__ = ["PREDICTION", "StoredReference", "ensure_reference", "fit_reference", "get_reference", "training_input"]
+__all__ = [
+    "PREDICTION",
+    "StoredReference",
+    "ensure_reference",
+    "fit_after_registration",
+    "fit_reference",
+    "get_reference",
+    "training_input",
+]
 
 log = logging.getLogger(__name__)
 
@@ -157,6 +165,20 @@ def fit_reference(
         statement = upsert_insert(db.dialect, reference_profiles).values(**values)
         conn.execute(statement.on_conflict_do_update(index_elements=["model_version_id"], set_=values))
     return StoredReference(version.name, version.version, dataset_label, profile, task, created)
+
+
+def fit_after_registration(
+    db: Database, content: ContentStore, version: ModelVersion, cache_root: Path
+) -> StoredReference | None:
+    """Fit the reference of a version just registered, when its run read training data. A failure
+    is logged, never raised: the registration stands, and a monitor fits the reference later."""
+    try:
+        if training_input(get_run(db, version.run_id).inputs) is None:
+            return None
+        return fit_reference(db, content, version, cache_root=cache_root)
+    except MlpilotError as problem:
+        log.warning("no reference profile for %s yet: %s", version.uri, problem)
+        return None
 
 
 def get_reference(db: Database, content: ContentStore, version: ModelVersion) -> StoredReference:

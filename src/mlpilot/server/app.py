@@ -10,6 +10,7 @@ script (``/docs-assets``) are vendor and package files, public like the page.
 
 from __future__ import annotations
 
+import asyncio
 import importlib.metadata
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -19,6 +20,8 @@ from fastapi import FastAPI, Response
 
 from mlpilot.apidocs import ASSETS, docs_assets, docs_response
 from mlpilot.config import Settings, load_settings
+from mlpilot.models.cache import model_cache_root
+from mlpilot.monitoring.scheduler import MonitorScheduler
 from mlpilot.server.auth import API_KEY_SCHEME, Authenticate
 from mlpilot.server.errors import ERROR_RESPONSES, install_error_handlers
 from mlpilot.server.limits import BodyLimit
@@ -50,13 +53,22 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     state = open_state(settings or load_settings())
     # The prediction API of every stored deployment, on the same stores and port.
     serving = ServingRuntime(state.settings, db=state.db, content=state.content, stored_deployments=True)
+    scheduler = MonitorScheduler(
+        state.db,
+        state.content,
+        predictions_root=state.settings.resolved_predictions_uri(),
+        cache_root=model_cache_root(state.settings.home),
+        tick_seconds=state.settings.monitor_tick_seconds,
+    )
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         await serving.start()
+        scheduler.start()
         try:
             yield
         finally:
+            await asyncio.to_thread(scheduler.stop)
             await serving.stop()
             state.close()
 

@@ -6,6 +6,8 @@ from typing import Annotated
 
 from fastapi import APIRouter, Path, Response
 
+from mlpilot.models.cache import model_cache_root
+from mlpilot.monitoring.references import fit_after_registration
 from mlpilot.registry import ModelVersion, version_ref
 from mlpilot.registry import lineage as lineage_service
 from mlpilot.registry import versions as version_service
@@ -23,7 +25,8 @@ VersionNumber = Annotated[int, Path(ge=1, le=2**31 - 1, description="A version n
 
 @router.post("/versions", name="model.register", status_code=201, response_model=ModelVersion)
 def register_model(name: str, body: RegisterBody, caller: Writer) -> Response:
-    """The next version of ``name`` from the model a run logged at ``artifact_path``."""
+    """The next version of ``name`` from the model a run logged at ``artifact_path``; when the run
+    read training data, its reference profile for monitoring is fitted as well."""
     version = version_service.register_model(
         caller.db,
         caller.content,
@@ -35,6 +38,7 @@ def register_model(name: str, body: RegisterBody, caller: Writer) -> Response:
         tags=body.tags,
         reason=body.reason,
     )
+    fit_after_registration(caller.db, caller.content, version, model_cache_root(caller.settings.home))
     return render(version, 201)
 
 
