@@ -5,6 +5,7 @@ from mlpilot.monitoring.drift import DEFAULT_DRIFT_SHARE, DEFAULT_MIN_ROWS, drif
 from mlpilot.monitoring.methods import METHODS
 from mlpilot.monitoring.profile import ReferenceProfile
 from mlpilot.monitoring.results import DriftReport, FeatureDrift, Verdict
+from mlpilot.monitoring.windows import drift_series
 
 __all__ = [
     "DEFAULT_DRIFT_SHARE",
@@ -15,4 +16,5 @@ __all__ = [
     "ReferenceProfile",
     "Verdict",
     "drift",
+    "drift_series",
 ]

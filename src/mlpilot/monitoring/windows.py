@@ -69,8 +69,14 @@ def parse_window(text: object) -> WindowSpec:
 def _time_ms(frame: pd.DataFrame) -> pd.Series[Any]:
     times = frame["time"]
     if pd.api.types.is_datetime64_any_dtype(times):
-        return (times.astype("datetime64[ms, UTC]").astype("int64")).rename("time_ms")
-    return pd.to_numeric(times).astype("int64").rename("time_ms")
+        # Naive times are read as UTC, like the prediction log's.
+        return pd.to_datetime(times, utc=True).dt.as_unit("ms").astype("int64").rename("time_ms")
+    try:
+        return pd.to_numeric(times).astype("int64").rename("time_ms")
+    except (TypeError, ValueError):
+        raise InvalidInput(
+            "the 'time' column must hold datetimes or epoch milliseconds", hint="Convert it with pd.to_datetime."
+        ) from None
 
 
 def windows(frame: pd.DataFrame, spec: WindowSpec | str) -> Iterator[Window]:
