@@ -6,12 +6,13 @@ from __future__ import annotations
 import pytest
 
 from mlpilot.deployments import create_deployment
+from mlpilot.deployments.request_counts import RequestCounts, add_request_counts
 from mlpilot.errors import Conflict, InvalidInput, NotFound
 from mlpilot.monitoring.monitors import create_monitor, delete_monitor, list_alerts, list_results, update_monitor
 from mlpilot.monitoring.references import get_reference
 from mlpilot.registry.uri import ModelRef
 from mlpilot.registry.versions import get_version
-from tests.monitoring.conftest import Receiver, World
+from tests.monitoring.conftest import HOUR, T0, Receiver, World
 
 CONFIG = {
     "window": "1h",
@@ -118,3 +119,26 @@ def test_monitor_records_refuse_bad_input_and_keep_what_is_stored(world: World) 
     delete_monitor(world.db, "watch")
     with pytest.raises(NotFound):
         delete_monitor(world.db, "watch")
+
+
+def test_the_error_rate_of_a_window_comes_from_the_request_counts(world: World) -> None:
+    world.register()
+    create_deployment(world.db, "churn-api", "churn/1", actor="test")
+    create_monitor(world.db, "watch", "churn-api", {"conditions": {"error_rate": 0.05}}, actor="test")
+    world.serve(3, 300)
+    minute = T0 + 3 * HOUR
+    add_request_counts(
+        world.db,
+        {("churn-api", minute): RequestCounts(200, 4, 10), ("churn-api", minute + 60_000): RequestCounts(100, 20, 0)},
+    )
+    add_request_counts(world.db, {("churn-api", minute): RequestCounts(0, 0, 1)})  # a second worker's minute adds up
+    add_request_counts(world.db, {("other", minute): RequestCounts(50, 50, 0)})
+    run = world.run(3)
+    assert run.result.result["traffic"] == {
+        "requests": 300,
+        "server_errors": 24,
+        "client_errors": 11,
+        "error_rate": pytest.approx(0.08),
+    }
+    assert [alert.condition for alert in run.opened] == ["error_rate"]
+    assert "24 of 300 requests failed" in run.opened[0].message

@@ -40,7 +40,7 @@ _FIELDS = {
     "webhooks",
     "webhook_secret",
 }
-_CONDITIONS = {"drift_share", "features", "performance", "latency_p99_ms"}
+_CONDITIONS = {"drift_share", "features", "performance", "latency_p99_ms", "error_rate"}
 
 
 def _refuse(where: str, problem: str, hint: str | None = None) -> InvalidInput:
@@ -87,6 +87,7 @@ class Conditions:
     features: tuple[str, ...] = ()  # alert when any of these drifts
     performance: PerformanceDrop | None = None
     latency_p99_ms: float | None = None
+    error_rate: float | None = None  # alert when more than this share of requests failed (5xx)
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -94,6 +95,7 @@ class Conditions:
             "features": list(self.features),
             "performance": None if self.performance is None else self.performance.to_dict(),
             "latency_p99_ms": self.latency_p99_ms,
+            "error_rate": self.error_rate,
         }
 
     @classmethod
@@ -115,11 +117,13 @@ class Conditions:
                 performance["metric"], _number(performance.get("max_drop"), "conditions.performance.max_drop")
             )
         latency = data.get("latency_p99_ms")
+        errors = data.get("error_rate")
         return cls(
             drift_share=None if share is None else _number(share, "conditions.drift_share", low=1e-9, high=1.0),
             features=_names(data.get("features", []), "conditions.features"),
             performance=drop,
             latency_p99_ms=None if latency is None else _number(latency, "conditions.latency_p99_ms", low=1e-9),
+            error_rate=None if errors is None else _number(errors, "conditions.error_rate", high=1.0),
         )
 
 

@@ -16,6 +16,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from mlpilot.deployments.request_counts import RequestCounts
 from mlpilot.errors import InvalidInput
 from mlpilot.monitoring.cbpe import CBPE
 from mlpilot.monitoring.config import MonitorConfig
@@ -120,6 +121,7 @@ def _conditions(
     estimated: Mapping[str, Any] | None,
     offline: Mapping[str, float],
     latency: Mapping[str, float] | None,
+    traffic: RequestCounts | None,
 ) -> list[dict[str, Any]]:
     conditions = config.conditions
     checked: list[dict[str, Any]] = []
@@ -177,6 +179,15 @@ def _conditions(
             latency["p99"] > conditions.latency_p99_ms,
             f"p99 latency {latency['p99']:.1f} ms (alert above {conditions.latency_p99_ms:g} ms)",
         )
+    if conditions.error_rate is not None and traffic is not None and traffic.error_rate is not None:
+        check(
+            "error_rate",
+            traffic.error_rate,
+            conditions.error_rate,
+            traffic.error_rate > conditions.error_rate,
+            f"{traffic.server_errors} of {traffic.requests} requests failed ({traffic.error_rate:.1%}; "
+            f"alert above {conditions.error_rate:.1%})",
+        )
     return checked
 
 
@@ -187,9 +198,11 @@ def evaluate_window(
     labels: pd.DataFrame,
     calibration: pd.DataFrame,
     offline: Mapping[str, float],
+    traffic: RequestCounts | None = None,
 ) -> Evaluation:
     """``window``: the logged rows to judge (no shadow rows); ``labels``: prediction_id and label;
-    ``calibration``: earlier labelled rows of the same version (log columns plus ``label``)."""
+    ``calibration``: earlier labelled rows of the same version (log columns plus ``label``);
+    ``traffic``: the window's request and error counts."""
     report = _drift(reference, window, reference.version, config) if len(window) else None
     own = window[window["version"] == reference.version] if "version" in window.columns else window
     labelled = own.merge(labels[["prediction_id", "label"]], on="prediction_id", how="inner")
@@ -197,7 +210,7 @@ def evaluate_window(
     live = _live(task, labelled)
     estimated = _estimate(own, calibration) if task == "classification" and len(own) else None
     latency = _latency(window)
-    checked = _conditions(config, report, live, estimated, offline, latency)
+    checked = _conditions(config, report, live, estimated, offline, latency, traffic)
     breaches = [condition for condition in checked if condition["breached"]]
     message: str | None
     if not len(window):
@@ -220,6 +233,7 @@ def evaluate_window(
             "offline": {key: float(value) for key, value in offline.items()},
         },
         "latency_ms": latency,
+        "traffic": None if traffic is None else traffic.to_dict(),
         "conditions": checked,
     }
     return Evaluation(result, breaches)

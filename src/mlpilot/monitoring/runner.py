@@ -20,6 +20,7 @@ import sqlalchemy as sa
 
 from mlpilot.artifacts import ContentStore
 from mlpilot.deployments import read_feedback, resolve_traffic
+from mlpilot.deployments.request_counts import MINUTE_MS, read_request_counts
 from mlpilot.errors import MlpilotError
 from mlpilot.monitoring.evaluate import Evaluation, evaluate_window
 from mlpilot.monitoring.monitors import Alert, Monitor, MonitorResult, alert_record, get_monitor, list_results
@@ -86,8 +87,8 @@ def _evaluate(
     db: Database, content: ContentStore, monitor: Monitor, root: str, cache: Path, end: int
 ) -> Evaluation | str:
     try:
-        traffic = resolve_traffic(db, monitor.deployment)
-        version = get_version(db, ModelRef(traffic.model, version=traffic.primary))
+        serving = resolve_traffic(db, monitor.deployment)
+        version = get_version(db, ModelRef(serving.model, version=serving.primary))
         reference = ensure_reference(db, content, version, cache)
     except MlpilotError as problem:
         return problem.message
@@ -95,7 +96,9 @@ def _evaluate(
     span = (monitor.config.window.duration_ms or 3_600_000) * CALIBRATION_WINDOWS
     labels = read_feedback(db, monitor.deployment, since=start - span)
     calibration = _calibration(root, monitor, version.version, start, end, labels)
-    return evaluate_window(monitor.config, reference, window, labels, calibration, dict(version.metrics))
+    minute = start // MINUTE_MS * MINUTE_MS
+    counts = read_request_counts(db, monitor.deployment, minute, end)
+    return evaluate_window(monitor.config, reference, window, labels, calibration, dict(version.metrics), counts)
 
 
 def _store(db: Database, monitor: Monitor, result: dict[str, Any], start: int | None, end: int) -> None:

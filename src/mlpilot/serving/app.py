@@ -284,6 +284,8 @@ async def _observed(
     finally:
         gauge.dec()
     metrics.requests.labels(label, version, route, str(response.status_code)).inc()
+    if label != "unknown":
+        call.runtime.tally.count(label, response.status_code)
     metrics.latency.labels(label, route).observe(time.perf_counter() - call.started)
     return response
 

@@ -7,6 +7,7 @@ poll loop; ``stop`` lets queued requests finish, then flushes the prediction log
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import gc
 import logging
 import warnings
@@ -29,6 +30,7 @@ from mlpilot.security.key_cache import KeyCache
 from mlpilot.security.rate_limit import RateLimiter
 from mlpilot.serving.fleet import Binding, Fleet
 from mlpilot.serving.metrics import ServingMetrics
+from mlpilot.serving.tally import FLUSH_SECONDS, RequestTally
 from mlpilot.serving.version import LoadedVersion
 from mlpilot.store import Database, ensure_schema
 
@@ -66,6 +68,7 @@ class ServingRuntime:
         self.keys = KeyCache(self.db, settings.serve_key_cache_seconds)
         self.limiter = RateLimiter(settings.serve_rate_limit, settings.serve_rate_burst)
         self.metrics = ServingMetrics()
+        self.tally = RequestTally(self.db)
         self.predictions_root = settings.resolved_predictions_uri()
         self.log: PredictionLogWriter | None = (
             PredictionLogWriter(
@@ -86,6 +89,7 @@ class ServingRuntime:
             source, self._load, self._make_version, self.metrics, settings.serve_poll_seconds, self._configure
         )
         self._poller: asyncio.Task[None] | None = None
+        self._counter: asyncio.Task[None] | None = None
         self._stopping = asyncio.Event()
         self.background: set[asyncio.Task[object]] = set()
 
@@ -96,11 +100,26 @@ class ServingRuntime:
         await self.fleet.refresh()
         _settle_heap()
         self._poller = asyncio.get_running_loop().create_task(self.fleet.run(self._stopping))
+        self._counter = asyncio.get_running_loop().create_task(self._store_counts())
+
+    async def _store_counts(self) -> None:
+        """Every few seconds, and once more on the way out, add the request counts to the store."""
+        while True:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._stopping.wait(), FLUSH_SECONDS)
+            counts = self.tally.take()
+            if counts and not await asyncio.to_thread(self.tally.write, counts):
+                self.tally.restore(counts)
+            if self._stopping.is_set():
+                return
 
     async def stop(self) -> None:
         if self._poller is not None:
             self._stopping.set()
             await self._poller
+        if self._counter is not None:
+            self._stopping.set()
+            await self._counter
         if self.background:
             await asyncio.gather(*self.background, return_exceptions=True)
         await self.fleet.close()

@@ -387,6 +387,18 @@ monitor_results = sa.Table(
     sa.Index(None, "monitor_id", "id"),
 )
 
+# Requests and errors per deployment and minute, added up by every serving worker: a monitor's
+# error rate over a window. Prediction logs hold only the requests that succeeded.
+request_counts = sa.Table(
+    "request_counts",
+    metadata,
+    sa.Column("deployment", sa.String(100), primary_key=True),
+    sa.Column("minute", sa.BigInteger, primary_key=True),  # epoch ms at the start of the minute
+    sa.Column("requests", sa.BigInteger, nullable=False),
+    sa.Column("server_errors", sa.BigInteger, nullable=False),
+    sa.Column("client_errors", sa.BigInteger, nullable=False),
+)
+
 # One row per alert episode. ``open_key`` is set (monitor and condition) while the alert is open
 # and cleared when it resolves: the unique constraint lets one condition hold at most one open
 # alert, however many runs see it, while resolved episodes pile up freely (NULLs never collide).

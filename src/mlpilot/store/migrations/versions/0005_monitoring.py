@@ -1,4 +1,4 @@
-"""reference profiles, monitors, monitor results and alerts
+"""reference profiles, monitors, monitor results, request counts and alerts
 
 Revision ID: 0005
 Revises: 0004
@@ -77,6 +77,15 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f("ix_monitor_results_monitor_id_id"), ["monitor_id", "id"], unique=False)
 
     op.create_table(
+        "request_counts",
+        sa.Column("deployment", sa.String(length=100), nullable=False),
+        sa.Column("minute", sa.BigInteger(), nullable=False),
+        sa.Column("requests", sa.BigInteger(), nullable=False),
+        sa.Column("server_errors", sa.BigInteger(), nullable=False),
+        sa.Column("client_errors", sa.BigInteger(), nullable=False),
+        sa.PrimaryKeyConstraint("deployment", "minute", name=op.f("pk_request_counts")),
+    )
+    op.create_table(
         "alerts",
         sa.Column("id", BigId, autoincrement=True, nullable=False),
         sa.Column("monitor_id", sa.Integer(), nullable=False),
@@ -103,6 +112,7 @@ def downgrade() -> None:
     with op.batch_alter_table("alerts", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_alerts_monitor_id_id"))
     op.drop_table("alerts")
+    op.drop_table("request_counts")
     with op.batch_alter_table("monitor_results", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_monitor_results_monitor_id_id"))
     op.drop_table("monitor_results")

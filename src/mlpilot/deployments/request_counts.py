@@ -1,0 +1,87 @@
+"""Requests and errors per deployment and minute: what a monitor's error rate is computed from.
+
+Serving workers add their counts every few seconds (an upsert that adds, so any number of workers
+and replicas can write the same minute); monitors sum the minutes of a window.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+import sqlalchemy as sa
+
+from mlpilot.store import Database
+from mlpilot.store.schema import request_counts
+from mlpilot.store.upsert import upsert_insert
+
+__all__ = ["MINUTE_MS", "RequestCounts", "add_request_counts", "read_request_counts"]
+
+MINUTE_MS = 60_000
+
+
+@dataclass(frozen=True, slots=True)
+class RequestCounts:
+    requests: int = 0
+    server_errors: int = 0  # 5xx: the deployment failed the caller
+    client_errors: int = 0  # 4xx: the caller sent something wrong (a rise may still mean a broken client)
+
+    def __add__(self, other: RequestCounts) -> RequestCounts:
+        return RequestCounts(
+            self.requests + other.requests,
+            self.server_errors + other.server_errors,
+            self.client_errors + other.client_errors,
+        )
+
+    @property
+    def error_rate(self) -> float | None:
+        return self.server_errors / self.requests if self.requests else None
+
+    def to_dict(self) -> dict[str, float | int | None]:
+        return {
+            "requests": self.requests,
+            "server_errors": self.server_errors,
+            "client_errors": self.client_errors,
+            "error_rate": self.error_rate,
+        }
+
+
+def add_request_counts(db: Database, counts: Mapping[tuple[str, int], RequestCounts]) -> None:
+    """Add ``counts`` keyed by (deployment, minute start in epoch ms) to what is stored."""
+    if not counts:
+        return
+    with db.write() as conn:
+        for (deployment, minute), added in sorted(counts.items()):
+            insert = upsert_insert(db.dialect, request_counts).values(
+                deployment=deployment,
+                minute=minute,
+                requests=added.requests,
+                server_errors=added.server_errors,
+                client_errors=added.client_errors,
+            )
+            conn.execute(
+                insert.on_conflict_do_update(
+                    index_elements=["deployment", "minute"],
+                    set_={
+                        "requests": request_counts.c.requests + insert.excluded.requests,
+                        "server_errors": request_counts.c.server_errors + insert.excluded.server_errors,
+                        "client_errors": request_counts.c.client_errors + insert.excluded.client_errors,
+                    },
+                )
+            )
+
+
+def read_request_counts(db: Database, deployment: str, since: int, until: int) -> RequestCounts:
+    """The sums over the minutes that start in ``since <= minute < until``."""
+    query = sa.select(
+        sa.func.coalesce(sa.func.sum(request_counts.c.requests), 0),
+        sa.func.coalesce(sa.func.sum(request_counts.c.server_errors), 0),
+        sa.func.coalesce(sa.func.sum(request_counts.c.client_errors), 0),
+    ).where(
+        request_counts.c.deployment == deployment,
+        request_counts.c.minute >= since,
+        request_counts.c.minute < until,
+    )
+    with db.read() as conn:
+        row = conn.execute(query).one()
+    return RequestCounts(int(row[0]), int(row[1]), int(row[2]))
