@@ -91,6 +91,18 @@ EXPECTED_SCOPE: dict[tuple[str, str], Scope | None] = {
     ("POST", "/api/v1/deployments/{name}/rollback"): D,
     ("POST", "/api/v1/deployments/{name}/promote"): D,
     ("GET", "/api/v1/deployments/{name}/events"): R,
+    # monitors: changing and running them needs deploy, like the deployments they watch
+    ("GET", "/api/v1/monitors"): R,
+    ("POST", "/api/v1/monitors"): D,
+    ("GET", "/api/v1/monitors/{name}"): R,
+    ("PATCH", "/api/v1/monitors/{name}"): D,
+    ("DELETE", "/api/v1/monitors/{name}"): D,
+    ("POST", "/api/v1/monitors/{name}/run"): D,
+    ("GET", "/api/v1/monitors/{name}/results"): R,
+    ("GET", "/api/v1/alerts"): R,
+    # a version's reference profile: fitting it is a write, like registering the version
+    ("GET", "/api/v1/models/{name}/versions/{version}/reference"): R,
+    ("POST", "/api/v1/models/{name}/versions/{version}/reference"): W,
 }
 
 # Well-formed values that name nothing: the requests that pass authorization change nothing.
@@ -114,7 +126,7 @@ def documented_scope(method: str, path: str) -> Scope | None:
         return PUBLIC
     if path.startswith(("/api/v1/keys", "/api/v1/audit")):
         return A
-    if "/aliases/" in path or (path.startswith("/api/v1/deployments") and method != "GET"):
+    if "/aliases/" in path or (path.startswith(("/api/v1/deployments", "/api/v1/monitors")) and method != "GET"):
         return D
     return R if method == "GET" else W
 

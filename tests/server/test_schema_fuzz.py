@@ -59,6 +59,8 @@ EXPERIMENT = "churn-experiment"
 ALIAS = "champion"
 ARTIFACT = "notes/summary.txt"
 METRIC = "acc"
+DEPLOYMENT = "churn-api"
+MONITOR = "watch"
 
 
 @dataclass(frozen=True)
@@ -103,6 +105,8 @@ def seeded(live_server: LiveServer) -> Seeded:
         client.set_alias(MODEL, ALIAS, 1)
         client.set_alias(MODEL, ALIAS, 2)
         spare = client.create_run(experiment.id, name="spare")
+        client.create_deployment(DEPLOYMENT, f"{MODEL}@{ALIAS}")
+        client.create_monitor(MONITOR, DEPLOYMENT, {"window": "1h"})
         client.flush()
     return Seeded(live_server, experiment.id, run_id=run.id, ended_run_id=ended.id, spare_run_id=spare.id)
 
@@ -122,6 +126,10 @@ def _options(seeded: Seeded, path: str, name: str) -> list[Any]:
         # Ending a run is fuzzed on a run of its own: the others stay RUNNING for the rest of the fuzz.
         return [seeded.spare_run_id, seeded.ended_run_id] if path.endswith("/end") else [seeded.run_id]
     if name == "name":  # never /keys/{name}: the fuzzer must not aim at real keys
+        if "/deployments" in path:
+            return [DEPLOYMENT]
+        if "/monitors" in path:
+            return [MONITOR]
         return [DATASET] if datasets else [MODEL] if models else []
     if name == "version":
         return ["1", "2", "latest"] if datasets else ["1", "2", f"@{ALIAS}"]  # as ints where ints are wanted
@@ -136,6 +144,8 @@ def _options(seeded: Seeded, path: str, name: str) -> list[Any]:
         "prefix": ["model", "notes/"],
         "artifact_path": ["model"],
         "key": [METRIC],
+        "deployment": [DEPLOYMENT],
+        "monitor": [MONITOR],
     }.get(name, [])
 
 

@@ -9,7 +9,20 @@ from typing import Annotated
 import typer
 from rich.markup import escape
 
-from mlpilot.cli import datasets, db, deployments, experiments, keys, models, project, runs, serve, server
+from mlpilot.cli import (
+    datasets,
+    db,
+    deployments,
+    experiments,
+    export,
+    keys,
+    models,
+    monitors,
+    project,
+    runs,
+    serve,
+    server,
+)
 from mlpilot.cli.context import CliState
 from mlpilot.cli.render import err_console
 from mlpilot.config import load_settings
@@ -28,8 +41,10 @@ app.add_typer(datasets.app, name="datasets")
 app.add_typer(db.app, name="db")
 app.add_typer(deployments.app, name="deployments")
 app.add_typer(experiments.app, name="experiments")
+app.add_typer(export.app, name="export")
 app.add_typer(keys.app, name="keys")
 app.add_typer(models.app, name="models")
+app.add_typer(monitors.app, name="monitors")
 app.add_typer(runs.app, name="runs")
 app.command("run")(project.run)
 app.command("init")(project.init)

@@ -23,10 +23,12 @@ from mlpilot.client.buffer import MetricBuffer
 from mlpilot.client.deployments import DeploymentMethods
 from mlpilot.client.keys import KeyMethods
 from mlpilot.client.models import ModelMethods
+from mlpilot.client.monitors import MonitorMethods
 from mlpilot.client.transport import Transport
 from mlpilot.config import Settings, load_settings
 from mlpilot.data import DatasetDiff, DatasetSummary, DatasetVersion
 from mlpilot.errors import InactiveRun, InvalidInput, NotFound
+from mlpilot.models.cache import model_cache_root
 from mlpilot.store.clock import now_ms
 from mlpilot.tracking import metrics as metric_service
 from mlpilot.tracking import runs as run_service
@@ -46,7 +48,7 @@ def is_remote(uri: str | None) -> bool:
     return uri is not None and uri.startswith(("http://", "https://"))
 
 
-class Client(ModelMethods, KeyMethods, DeploymentMethods):
+class Client(ModelMethods, KeyMethods, DeploymentMethods, MonitorMethods):
     """Track experiments, datasets and models in a database, directly or through a server."""
 
     def __init__(
@@ -85,7 +87,13 @@ class Client(ModelMethods, KeyMethods, DeploymentMethods):
             return RemoteTransport(self.tracking_uri, api_key or secret, timeout=self.settings.http_timeout)
         from mlpilot.client.local import LocalTransport
 
-        return LocalTransport(self.tracking_uri, self.artifact_uri, busy_timeout=self.settings.sqlite_busy_timeout)
+        return LocalTransport(
+            self.tracking_uri,
+            self.artifact_uri,
+            busy_timeout=self.settings.sqlite_busy_timeout,
+            predictions_uri=self.settings.resolved_predictions_uri(),
+            model_cache=model_cache_root(self.settings.home),
+        )
 
     def __repr__(self) -> str:
         return f"Client(tracking_uri={self.tracking_uri!r})"

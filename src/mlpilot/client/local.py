@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from mlpilot import deployments as deployment_service
 from mlpilot.artifacts import Blob, ContentStore, open_backend
@@ -34,16 +34,32 @@ from mlpilot.tracking import search as search_service
 from mlpilot.tracking.artifacts import ArtifactEntry
 from mlpilot.tracking.environment import current_user
 from mlpilot.tracking.records import Experiment, Metric, Run, RunPage, RunStatus
+from mlpilot.wire.monitors import unmask_secret
+
+if TYPE_CHECKING:
+    from mlpilot.monitoring.monitors import Alert, Monitor, MonitorResult
 
 __all__ = ["LocalTransport"]
 
 
 class LocalTransport(Transport):
-    def __init__(self, tracking_uri: str, artifact_uri: str, *, busy_timeout: float) -> None:
+    def __init__(
+        self,
+        tracking_uri: str,
+        artifact_uri: str,
+        *,
+        busy_timeout: float,
+        predictions_uri: str,
+        model_cache: Path,
+    ) -> None:
+        """``predictions_uri``: the prediction log monitors read (where this machine's ``mlpilot
+        serve`` writes); ``model_cache``: where models are unpacked to score reference rows."""
         self.uri = tracking_uri
         self.db = Database(tracking_uri, busy_timeout=busy_timeout)
         ensure_schema(self.db)
         self.content = ContentStore(open_backend(artifact_uri))
+        self.predictions_uri = predictions_uri
+        self.model_cache = model_cache
 
     def close(self) -> None:
         self.db.dispose()
@@ -184,7 +200,9 @@ class LocalTransport(Transport):
         tags: Mapping[str, object] | None,
         reason: str | None,
     ) -> ModelVersion:
-        return version_service.register_model(
+        from mlpilot.monitoring.references import fit_after_registration
+
+        version = version_service.register_model(
             self.db,
             self.content,
             run_id,
@@ -195,6 +213,8 @@ class LocalTransport(Transport):
             tags=tags,
             reason=reason,
         )
+        fit_after_registration(self.db, self.content, version, self.model_cache)
+        return version
 
     def get_registered_model(self, name: str) -> RegisteredModel:
         return version_service.get_model(self.db, name)
@@ -286,3 +306,66 @@ class LocalTransport(Transport):
 
     def deployment_events(self, name: str, limit: int) -> list[DeploymentEvent]:
         return deployment_service.deployment_events(self.db, name, limit=limit)
+
+    # monitors ------------------------------------------------------------------------------------
+    # Imported inside each method, like the dataset service: the monitoring package loads pandas.
+
+    def create_monitor(self, name: str, deployment: str, config: Mapping[str, Any] | None, enabled: bool) -> Monitor:
+        from mlpilot.monitoring import monitors
+
+        return monitors.create_monitor(
+            self.db, name, deployment, unmask_secret(config, None), actor=current_user(), enabled=enabled
+        )
+
+    def get_monitor(self, name: str) -> Monitor:
+        from mlpilot.monitoring import monitors
+
+        return monitors.get_monitor(self.db, name)
+
+    def list_monitors(self, deployment: str | None) -> list[Monitor]:
+        from mlpilot.monitoring import monitors
+
+        return monitors.list_monitors(self.db, deployment=deployment)
+
+    def update_monitor(self, name: str, changes: Mapping[str, Any]) -> Monitor:
+        from mlpilot.monitoring import monitors
+
+        stored = monitors.get_monitor(self.db, name)
+        checked = dict(changes)
+        if "config" in checked:
+            checked["config"] = unmask_secret(checked["config"], stored.config)
+        return monitors.update_monitor(self.db, name, **checked)
+
+    def delete_monitor(self, name: str) -> None:
+        from mlpilot.monitoring import monitors
+
+        monitors.delete_monitor(self.db, name)
+
+    def run_monitor(self, name: str) -> dict[str, Any]:
+        from mlpilot.monitoring import runner
+
+        done = runner.run_monitor(
+            self.db, self.content, name, predictions_root=self.predictions_uri, cache_root=self.model_cache
+        )
+        return done.to_dict()
+
+    def monitor_results(self, name: str, limit: int) -> list[MonitorResult]:
+        from mlpilot.monitoring import monitors
+
+        return monitors.list_results(self.db, name, limit=limit)
+
+    def list_alerts(self, monitor: str | None, deployment: str | None, state: str | None) -> list[Alert]:
+        from mlpilot.monitoring import monitors
+
+        return monitors.list_alerts(self.db, monitor=monitor, deployment=deployment, state=state)
+
+    def fit_reference(self, ref: ModelRef) -> dict[str, Any]:
+        from mlpilot.monitoring import references
+
+        version = version_service.get_version(self.db, ref)
+        return references.fit_reference(self.db, self.content, version, cache_root=self.model_cache).to_dict()
+
+    def get_reference(self, ref: ModelRef) -> dict[str, Any]:
+        from mlpilot.monitoring import references
+
+        return references.get_reference(self.db, self.content, version_service.get_version(self.db, ref)).to_dict()

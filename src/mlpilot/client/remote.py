@@ -10,7 +10,7 @@ import hashlib
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 from urllib.parse import quote
 
 from mlpilot.artifacts.verified import write_verified
@@ -29,6 +29,7 @@ from mlpilot.tracking.records import Experiment, Metric, Run, RunPage, RunStatus
 from mlpilot.tracking.runs import RunOrigin, clean_params, clean_tags
 from mlpilot.wire import SHA256_HEADER, decode
 from mlpilot.wire.pages import (
+    AlertPage,
     ApiKeyPage,
     DatasetPage,
     DatasetVersionPage,
@@ -37,7 +38,12 @@ from mlpilot.wire.pages import (
     Listing,
     ModelPage,
     ModelVersionPage,
+    MonitorPage,
+    MonitorResultPage,
 )
+
+if TYPE_CHECKING:
+    from mlpilot.monitoring.monitors import Alert, Monitor, MonitorResult
 
 __all__ = ["RemoteTransport"]
 
@@ -414,6 +420,59 @@ class RemoteTransport(Transport):
     def deployment_events(self, name: str, limit: int) -> list[DeploymentEvent]:
         return self._get(list[DeploymentEvent], f"/deployments/{_seg(name)}/events", limit=limit)
 
+    # monitors ------------------------------------------------------------------------------------
+    # Records are rebuilt from their to_dict() form with the monitoring package's from_dict,
+    # imported on first use: it loads pandas, which a client that only tracks runs does not need.
+
+    def create_monitor(self, name: str, deployment: str, config: Mapping[str, Any] | None, enabled: bool) -> Monitor:
+        body = {"name": name, "deployment": deployment, "config": config, "enabled": enabled}
+        return _monitor(self._send("POST", dict[str, Any], "/monitors", body))
+
+    def get_monitor(self, name: str) -> Monitor:
+        return _monitor(self._get(dict[str, Any], f"/monitors/{_seg(name)}"))
+
+    def list_monitors(self, deployment: str | None) -> list[Monitor]:
+        return [_monitor(_plain(view)) for view in self._every(MonitorPage, "/monitors", deployment=deployment)]
+
+    def update_monitor(self, name: str, changes: Mapping[str, Any]) -> Monitor:
+        return _monitor(self._send("PATCH", dict[str, Any], f"/monitors/{_seg(name)}", dict(changes)))
+
+    def delete_monitor(self, name: str) -> None:
+        self._do("DELETE", f"/monitors/{_seg(name)}")
+
+    def run_monitor(self, name: str) -> dict[str, Any]:
+        done: dict[str, Any] = self._send("POST", dict[str, Any], f"/monitors/{_seg(name)}/run")
+        return done
+
+    def monitor_results(self, name: str, limit: int) -> list[MonitorResult]:
+        from mlpilot.monitoring.monitors import MonitorResult
+
+        found: list[MonitorResult] = []
+        token: str | None = None
+        while len(found) < limit:
+            page = self._get(
+                MonitorResultPage, f"/monitors/{_seg(name)}/results", max_results=limit - len(found), page_token=token
+            )
+            found.extend(MonitorResult.from_dict(_plain(view)) for view in page.records())
+            if not page.next_page_token or page.next_page_token == token:
+                break
+            token = page.next_page_token
+        return found[:limit]
+
+    def list_alerts(self, monitor: str | None, deployment: str | None, state: str | None) -> list[Alert]:
+        from mlpilot.monitoring.monitors import Alert
+
+        views = self._every(AlertPage, "/alerts", monitor=monitor, deployment=deployment, state=state)
+        return [Alert.from_dict(_plain(view)) for view in views]
+
+    def fit_reference(self, ref: ModelRef) -> dict[str, Any]:
+        fitted: dict[str, Any] = self._send("POST", dict[str, Any], _reference_path(ref))
+        return fitted
+
+    def get_reference(self, ref: ModelRef) -> dict[str, Any]:
+        found: dict[str, Any] = self._get(dict[str, Any], _reference_path(ref))
+        return found
+
 
 def _params(values: Mapping[str, Any]) -> dict[str, Any]:
     return {key: value for key, value in values.items() if value is not None}
@@ -436,3 +495,19 @@ def _tampered(what: str, sha256: str) -> IntegrityError:
         f"the bytes received for {what!r} do not match their sha256 {sha256}",
         hint="The download was corrupted or the stored file changed; try again, then check the server's store.",
     )
+
+
+def _reference_path(ref: ModelRef) -> str:
+    return f"/models/{_seg(ref.name)}/versions/{_ref_seg(ref)}/reference"
+
+
+def _monitor(data: Mapping[str, Any]) -> Monitor:
+    from mlpilot.monitoring.monitors import Monitor
+
+    return Monitor.from_dict(data)
+
+
+def _plain(view: Any) -> dict[str, Any]:
+    """A record of a page, as the server sent it (the fields it left out stay out)."""
+    found: dict[str, Any] = view.model_dump(exclude_unset=True)
+    return found

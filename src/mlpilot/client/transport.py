@@ -11,7 +11,7 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from mlpilot.data import DatasetDiff, DatasetSummary, DatasetVersion
 from mlpilot.deployments import Deployment, DeploymentEvent, Traffic
@@ -22,6 +22,9 @@ from mlpilot.tracking.artifacts import ArtifactEntry
 from mlpilot.tracking.metrics import Point
 from mlpilot.tracking.records import Experiment, Metric, Run, RunPage, RunStatus
 from mlpilot.tracking.runs import RunOrigin
+
+if TYPE_CHECKING:  # the monitoring package loads pandas, which a client that only tracks runs skips
+    from mlpilot.monitoring.monitors import Alert, Monitor, MonitorResult
 
 __all__ = ["Transport"]
 
@@ -194,3 +197,37 @@ class Transport(ABC):
     def promote_deployment(self, name: str) -> Deployment: ...
     @abstractmethod
     def deployment_events(self, name: str, limit: int) -> list[DeploymentEvent]: ...
+
+    # monitors ------------------------------------------------------------------------------------
+
+    @abstractmethod
+    def create_monitor(
+        self, name: str, deployment: str, config: Mapping[str, Any] | None, enabled: bool
+    ) -> Monitor: ...
+    @abstractmethod
+    def get_monitor(self, name: str) -> Monitor: ...
+    @abstractmethod
+    def list_monitors(self, deployment: str | None) -> list[Monitor]: ...
+    @abstractmethod
+    def update_monitor(self, name: str, changes: Mapping[str, Any]) -> Monitor:
+        """``changes`` holds only what changes, as ``update_monitor`` keywords: config (the whole
+        config; None for the defaults; a webhook secret given as "***" keeps the stored one), enabled."""
+
+    @abstractmethod
+    def delete_monitor(self, name: str) -> None: ...
+    @abstractmethod
+    def run_monitor(self, name: str) -> dict[str, Any]:
+        """Run it now (webhooks delivered before this returns): ``MonitorRun.to_dict()``."""
+
+    @abstractmethod
+    def monitor_results(self, name: str, limit: int) -> list[MonitorResult]:
+        """The newest ``limit`` results, newest first."""
+
+    @abstractmethod
+    def list_alerts(self, monitor: str | None, deployment: str | None, state: str | None) -> list[Alert]: ...
+    @abstractmethod
+    def fit_reference(self, ref: ModelRef) -> dict[str, Any]:
+        """Fit (or refit) the version's reference now: ``StoredReference.to_dict()``."""
+
+    @abstractmethod
+    def get_reference(self, ref: ModelRef) -> dict[str, Any]: ...

@@ -62,6 +62,22 @@ class Monitor:
             "last_run_at": self.last_run_at,
         }
 
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> Monitor:
+        """The record ``to_dict`` (or the REST API) wrote. That form carries no database id (0 here),
+        and a webhook secret only as its mask ``"***"``."""
+        return cls(
+            id=int(data.get("id") or 0),
+            name=str(data["name"]),
+            deployment=str(data["deployment"]),
+            config=MonitorConfig.from_dict(data.get("config")),
+            enabled=bool(data["enabled"]),
+            created_by=str(data["created_by"]),
+            created_at=int(data["created_at"]),
+            updated_at=int(data["updated_at"]),
+            last_run_at=None if data.get("last_run_at") is None else int(data["last_run_at"]),
+        )
+
 
 @dataclass(frozen=True, slots=True)
 class MonitorResult:
@@ -84,6 +100,23 @@ class MonitorResult:
             "status": self.status,
             "created_at": self.created_at,
         }
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> MonitorResult:
+        """The record ``to_dict`` (or the REST API) wrote: the stored result with its id alongside."""
+        result = {key: value for key, value in data.items() if key != "id"}
+        window = result.get("window") or {}
+        return cls(
+            id=int(data["id"]),
+            monitor=str(data["monitor"]),
+            deployment=str(data["deployment"]),
+            window_start=None if window.get("start") is None else int(window["start"]),
+            window_end=None if window.get("end") is None else int(window["end"]),
+            rows=int(window.get("rows") or 0),
+            status=str(data["status"]),
+            result=result,
+            created_at=int(data["created_at"]),
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -114,6 +147,23 @@ class Alert:
             "updated_at": self.updated_at,
             "resolved_at": self.resolved_at,
         }
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> Alert:
+        """The record ``to_dict`` (or the REST API) wrote."""
+        return cls(
+            id=int(data["id"]),
+            monitor=str(data["monitor"]),
+            deployment=str(data["deployment"]),
+            condition=str(data["condition"]),
+            state=str(data["state"]),
+            value=None if data.get("value") is None else float(data["value"]),
+            threshold=None if data.get("threshold") is None else float(data["threshold"]),
+            message=str(data["message"]),
+            opened_at=int(data["opened_at"]),
+            updated_at=int(data["updated_at"]),
+            resolved_at=None if data.get("resolved_at") is None else int(data["resolved_at"]),
+        )
 
 
 def check_monitor_name(name: object) -> str:

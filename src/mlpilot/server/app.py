@@ -36,6 +36,7 @@ from mlpilot.server.routes import (
     keys,
     metrics,
     models,
+    monitors,
     runs,
     versions,
 )
@@ -96,6 +97,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         events,
         keys,
         deployments,
+        monitors,
     ):
         app.include_router(module.router, prefix=API_PREFIX, responses=ERROR_RESPONSES)
     # Starlette routes outside /api/v1: they check keys themselves and are not in this document

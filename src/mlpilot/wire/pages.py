@@ -14,8 +14,10 @@ from mlpilot.deployments import Deployment
 from mlpilot.registry import ModelVersion, RegisteredModel
 from mlpilot.security import ApiKey
 from mlpilot.tracking.records import Experiment
+from mlpilot.wire.monitors import AlertView, MonitorResultView, MonitorView
 
 __all__ = [
+    "AlertPage",
     "ApiKeyPage",
     "DatasetPage",
     "DatasetVersionPage",
@@ -24,6 +26,8 @@ __all__ = [
     "Listing",
     "ModelPage",
     "ModelVersionPage",
+    "MonitorPage",
+    "MonitorResultPage",
 ]
 
 NextPageToken = Annotated[
@@ -89,3 +93,24 @@ class DeploymentPage(Listing):
 
     ITEMS = "deployments"
     deployments: list[Deployment]
+
+
+class MonitorPage(Listing):
+    """Monitors, by name."""
+
+    ITEMS = "monitors"
+    monitors: list[MonitorView]
+
+
+class MonitorResultPage(Listing):
+    """One monitor's results, newest first (by id)."""
+
+    ITEMS = "results"
+    results: list[MonitorResultView]
+
+
+class AlertPage(Listing):
+    """Alerts, newest first (by id)."""
+
+    ITEMS = "alerts"
+    alerts: list[AlertView]
