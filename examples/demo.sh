@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The loop so far, on the embedded default store: train three candidates as tracked runs, register
 # the best as a model version, point `production` at it, trace its lineage and predict with it;
-# then read the registry through the platform server with a read-only API key, and serve the model.
+# then read the registry through the platform server with a read-only API key, serve the model,
+# and watch it for drift.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 MLPILOT="${MLPILOT:-.venv/bin/mlpilot}"
@@ -99,3 +100,33 @@ logged = mlpilot.predictions("classifier-api")
 print(f"mlpilot.predictions('classifier-api'): {len(logged)} rows")
 print(logged[["prediction_id", "version", "prediction", "latency_ms"]].head(3).to_string(index=False))
 PY
+
+# Watch it: a monitor compares the last hour of traffic with the data the model was trained on
+# (its reference profile, fitted when the version was registered), joins the labels sent back,
+# and opens an alert when a third of the columns drift.
+"$MLPILOT" monitors create classifier-watch --deployment classifier-api --window 1h --alert-drift-share 0.3
+DEMO_URL="http://127.0.0.1:$port" DEMO_KEY="$scorer" "$PYTHON" - <<'PY'
+import json, os, time, urllib.request
+
+import mlpilot
+from sklearn.datasets import load_breast_cancer
+
+url, key = os.environ["DEMO_URL"], os.environ["DEMO_KEY"]
+data = load_breast_cancer(as_frame=True).data
+drifted = data.sample(300, random_state=0) * 1.25  # the same tumours, measured on a miscalibrated scanner
+for frame in (data, drifted):
+    request = urllib.request.Request(
+        f"{url}/v1/deployments/classifier-api/predict",
+        data=json.dumps({"instances": frame.to_dict(orient="records")}).encode(),
+        headers={"Authorization": f"Bearer {key}", "Content-Type": "application/json"},
+    )
+    urllib.request.urlopen(request).read()
+for _ in range(100):  # the log is flushed every 2 seconds
+    if len(mlpilot.predictions("classifier-api")) >= 3 + len(data) + len(drifted):
+        break
+    time.sleep(0.1)
+print(f"sent {len(data)} rows as measured and {len(drifted)} rows scaled by 1.25")
+PY
+"$MLPILOT" monitors run classifier-watch
+"$MLPILOT" monitors report classifier-api --html .mlpilot/monitoring-report.html
+"$MLPILOT" export grafana classifier-api -o .mlpilot/grafana-classifier-api.json
