@@ -16,7 +16,8 @@ from mlpilot.errors import Conflict, InvalidInput, NotFound
 from mlpilot.monitoring.monitors import Monitor, get_monitor
 from mlpilot.store import Database
 from tests.conftest import LiveServer
-from tests.server.test_monitors_api import CONFIG, DEPLOYMENT, SECRET, Receiver, log_predictions, register_churn
+from tests.monitoring.conftest import Receiver
+from tests.server.test_monitors_api import CONFIG, DEPLOYMENT, SECRET, log_predictions, register_churn
 
 
 @pytest.fixture
@@ -179,7 +180,7 @@ def test_both_transports_read_and_do_the_same(
         assert by_local["result"]["status"] == "alert" and len(by_local["opened"]) == 2
         assert _comparable(by_local) == _comparable(by_remote)
         assert all(delivery["delivered"] for delivery in by_local["deliveries"] + by_remote["deliveries"])
-        assert sorted(body["monitor"] for body, _ in receiver.received) == ["by-local"] * 2 + ["by-remote"] * 2
+        assert sorted(body["monitor"] for body, _ in receiver.requests) == ["by-local"] * 2 + ["by-remote"] * 2
 
         for name in twins:
             assert local.monitor_results(name) == remote.monitor_results(name)

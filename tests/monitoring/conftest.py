@@ -69,15 +69,18 @@ FEATURES = ["tenure", "charges"]
 
 
 class Receiver:
-    """An HTTP server on 127.0.0.1 that records every JSON body POSTed to it."""
+    """An HTTP server on 127.0.0.1 that records every JSON body POSTed to it (``received``), and
+    each with its headers (``requests``)."""
 
     def __init__(self) -> None:
         received = self.received = []  # type: list[dict[str, Any]]
+        requests = self.requests = []  # type: list[tuple[dict[str, Any], dict[str, str]]]
 
         class Handler(BaseHTTPRequestHandler):
             def do_POST(self) -> None:
-                body = self.rfile.read(int(self.headers["Content-Length"]))
-                received.append(json.loads(body))
+                body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+                received.append(body)
+                requests.append((body, dict(self.headers)))
                 self.send_response(204)
                 self.end_headers()
 

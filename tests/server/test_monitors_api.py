@@ -6,9 +6,7 @@ store as it was, scopes enforced, and the webhook secret never in a response."""
 from __future__ import annotations
 
 import json
-import threading
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
@@ -24,6 +22,7 @@ from mlpilot.prediction_log import PredictionBatch, PredictionLogWriter, new_pre
 from mlpilot.store import Database
 from mlpilot.store.clock import now_ms
 from tests.conftest import LiveServer
+from tests.monitoring.conftest import Receiver
 
 SECRET = "hook-secret-5d1c7e"
 DEPLOYMENT = "churn-api"
@@ -43,32 +42,6 @@ def live_server(store_uri: str, tmp_path: Path, isolated_env: Path) -> Iterator[
     server.start()
     yield server
     server.stop()
-
-
-class Receiver:
-    """An HTTP server on 127.0.0.1 that records every JSON body POSTed to it, with its headers."""
-
-    def __init__(self) -> None:
-        received = self.received = []  # type: list[tuple[dict[str, Any], dict[str, str]]]
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_POST(self) -> None:
-                body = self.rfile.read(int(self.headers["Content-Length"]))
-                received.append((json.loads(body), dict(self.headers)))
-                self.send_response(204)
-                self.end_headers()
-
-            def log_message(self, *args: object) -> None:
-                pass
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/hook"
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
-        self.thread.start()
-
-    def close(self) -> None:
-        self.server.shutdown()
-        self.server.server_close()
 
 
 @pytest.fixture
@@ -232,15 +205,15 @@ def test_a_monitor_lives_through_the_api(
     assert {"tenure", "charges", "prediction"} <= set(features) and features["tenure"]["drifted"] is True
     assert {a["condition"] for a in drifted["opened"]} == {"feature_drift:tenure", "drift_share"}
     assert [d["delivered"] for d in drifted["deliveries"]] == [True, True]
-    assert sorted(body["alert"]["condition"] for body, _ in receiver.received) == [
+    assert sorted(body["alert"]["condition"] for body, _ in receiver.requests) == [
         "drift_share",
         "feature_drift:tenure",
     ]
-    assert all(SECRET not in json.dumps(body) for body, _ in receiver.received)
+    assert all(SECRET not in json.dumps(body) for body, _ in receiver.requests)
 
     again = api.ok("POST", "/monitors/watch/run")  # the same episode: nothing new opens or is sent
     assert again["result"]["status"] == "alert" and again["opened"] == [] and again["resolved"] == []
-    assert len(receiver.received) == 2
+    assert len(receiver.requests) == 2
     assert api.ok("GET", "/monitors/watch")["last_run_at"] == again["result"]["created_at"]
 
     # Results: newest first, one per page, the tokens walking back in time.

@@ -71,37 +71,33 @@ def _live(task: str | None, labelled: pd.DataFrame) -> Performance | None:
     return classification_performance(labelled["label"], labelled[PREDICTION], _proba_frame(labelled))
 
 
+def _no_estimate(rows: int, why: str) -> dict[str, Any]:
+    """An estimate's place in a result, empty, saying why."""
+    return {
+        "rows": rows,
+        "metrics": {},
+        "sampling_error": {},
+        "calibrated": False,
+        "assumptions": [],
+        "notes": {"calibration": why},
+    }
+
+
 def _estimate(window: pd.DataFrame, calibration: pd.DataFrame) -> dict[str, Any] | None:
     proba = _proba_frame(window)
+    learned = _proba_frame(calibration)
     if proba is None:
         return None
-    if len(calibration) < MIN_CALIBRATION_ROWS:
-        return {
-            "rows": len(window),
-            "metrics": {},
-            "sampling_error": {},
-            "calibrated": False,
-            "assumptions": [],
-            "notes": {
-                "calibration": f"{len(calibration)} labelled predictions to learn from; CBPE needs at least "
-                f"{MIN_CALIBRATION_ROWS}, so there is no estimate yet."
-            },
-        }
-    learned = _proba_frame(calibration)
-    if learned is None:
-        return None
+    if learned is None or len(calibration) < MIN_CALIBRATION_ROWS:
+        return _no_estimate(
+            len(window),
+            f"{len(calibration)} labelled predictions to learn from; CBPE needs at least "
+            f"{MIN_CALIBRATION_ROWS}, so there is no estimate yet.",
+        )
     try:
-        estimator = CBPE.fit(learned, calibration["label"])
-        return estimator.estimate(proba).to_dict()
+        return CBPE.fit(learned, calibration["label"]).estimate(proba).to_dict()
     except InvalidInput as refused:
-        return {
-            "rows": len(window),
-            "metrics": {},
-            "sampling_error": {},
-            "calibrated": False,
-            "assumptions": [],
-            "notes": {"calibration": refused.message},
-        }
+        return _no_estimate(len(window), refused.message)
 
 
 def _latency(window: pd.DataFrame) -> dict[str, float] | None:
