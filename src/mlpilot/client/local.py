@@ -213,7 +213,7 @@ class LocalTransport(Transport):
             tags=tags,
             reason=reason,
         )
-        fit_after_registration(self.db, self.content, version, self.model_cache)
+        fit_after_registration(self.db, self.content, version)
         return version
 
     def get_registered_model(self, name: str) -> RegisteredModel:

@@ -9,6 +9,7 @@ probabilities of a classifier) have a reference too.
 from __future__ import annotations
 
 import logging
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -167,15 +168,16 @@ def fit_reference(
     return StoredReference(version.name, version.version, dataset_label, profile, task, created)
 
 
-def fit_after_registration(
-    db: Database, content: ContentStore, version: ModelVersion, cache_root: Path
-) -> StoredReference | None:
+def fit_after_registration(db: Database, content: ContentStore, version: ModelVersion) -> StoredReference | None:
     """Fit the reference of a version just registered, when its run read training data. A failure
     is logged, never raised: the registration stands, and a monitor fits the reference later."""
     try:
         if training_input(get_run(db, version.run_id).inputs) is None:
             return None
-        return fit_reference(db, content, version, cache_root=cache_root)
+        # The model is fetched into a scratch folder, not the model cache: registering must not
+        # leave a verified copy behind that a later load would trust instead of the stored blobs.
+        with tempfile.TemporaryDirectory(prefix="mlpilot-reference-") as scratch:
+            return fit_reference(db, content, version, cache_root=Path(scratch))
     except MlpilotError as problem:
         log.warning("no reference profile for %s yet: %s", version.uri, problem)
         return None

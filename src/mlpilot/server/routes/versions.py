@@ -6,7 +6,6 @@ from typing import Annotated
 
 from fastapi import APIRouter, Path, Response
 
-from mlpilot.models.cache import model_cache_root
 from mlpilot.monitoring.references import fit_after_registration
 from mlpilot.registry import ModelVersion, version_ref
 from mlpilot.registry import lineage as lineage_service
@@ -38,7 +37,7 @@ def register_model(name: str, body: RegisterBody, caller: Writer) -> Response:
         tags=body.tags,
         reason=body.reason,
     )
-    fit_after_registration(caller.db, caller.content, version, model_cache_root(caller.settings.home))
+    fit_after_registration(caller.db, caller.content, version)
     return render(version, 201)
 
 
