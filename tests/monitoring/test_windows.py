@@ -53,3 +53,19 @@ def test_drift_series_shows_when_a_feature_starts_to_move() -> None:
 def test_the_prediction_log_columns_become_feature_names() -> None:
     log = pd.DataFrame({"time": [1], "input:age": [30], "prediction": [1], "proba:1": [0.7], "request_id": ["r"]})
     assert list(feature_frame(log).columns) == ["age", "prediction", "proba:1"]
+
+
+def test_drift_series_reads_a_prediction_log_under_its_feature_names() -> None:
+    rng = np.random.default_rng(3)
+    reference = pd.DataFrame({"age": rng.normal(40, 10, 3_000)})
+    log = pd.DataFrame(
+        {
+            "time": pd.date_range("2026-01-01", periods=2_000, freq="1h", tz="UTC"),
+            "input:age": np.concatenate([rng.normal(40, 10, 1_000), rng.normal(55, 10, 1_000)]),
+            "prediction": rng.integers(0, 2, 2_000),
+            "request_id": ["r"] * 2_000,
+        }
+    )
+    assert drift_series(reference, log, "rows:1000", columns=["age"])["age:drifted"].tolist() == [False, True]
+    by_time = drift_series(reference, log, "1000h", columns=["age"])  # aligned to the epoch: three windows
+    assert by_time["rows"].sum() == 2_000 and by_time["age:drifted"].iloc[-1]

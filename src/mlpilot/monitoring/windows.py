@@ -115,11 +115,14 @@ def drift_series(
 ) -> pd.DataFrame:
     """Drift per window: one row per window with its bounds, rows, drifted share and each column's
     statistic (``<column>``) and verdict (``<column>:drifted``). ``current`` has a ``time`` column
-    (epoch ms or datetimes); ``options`` go to :func:`mlpilot.drift`."""
+    (epoch ms or datetimes); a prediction log (``mlpilot.predictions(...)``) is read under its
+    feature names. ``options`` go to :func:`mlpilot.drift`."""
     if "time" not in current.columns:
         raise InvalidInput(
             "drift over time needs a 'time' column in the current data", hint="Add the prediction times."
         )
+    if any(str(column).startswith(INPUT) for column in current.columns):
+        current = feature_frame(current).assign(time=current["time"])
     if isinstance(reference, pd.DataFrame):
         # Fitted once for every window; all values kept, as a single comparison would.
         reference = ReferenceProfile.fit(reference, sample_rows=None, **_fit_options(options))
