@@ -223,3 +223,11 @@ def test_a_stored_profile_gives_the_verdicts_of_the_full_reference(frames: Frame
     for column in ("num_00", "num_05", "cat_0", "cat_4"):
         assert from_profile[column].statistic == pytest.approx(full[column].statistic, abs=0.02)
         assert from_profile[column].method == full[column].method
+
+
+def test_unhashable_values_are_counted_by_their_text() -> None:
+    reference = pd.DataFrame({"tags": [["a"], ["b"], ["a", "b"]] * 100, "x": np.arange(300.0)})
+    current = pd.DataFrame({"tags": [["a"], ["b"], ["b"]] * 100, "x": np.arange(300.0)})
+    report = mlpilot.drift(reference, current)
+    assert report["tags"].kind == "categorical" and report["tags"].drifted is True
+    assert report["x"].drifted is False

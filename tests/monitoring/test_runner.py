@@ -3,7 +3,10 @@ open once and resolve, and webhooks reaching a receiver on loopback."""
 
 from __future__ import annotations
 
+import numpy as np
+import pandas as pd
 import pytest
+from sklearn.linear_model import LogisticRegression
 
 from mlpilot.deployments import create_deployment
 from mlpilot.deployments.request_counts import RequestCounts, add_request_counts
@@ -142,3 +145,17 @@ def test_the_error_rate_of_a_window_comes_from_the_request_counts(world: World) 
     }
     assert [alert.condition for alert in run.opened] == ["error_rate"]
     assert "24 of 300 requests failed" in run.opened[0].message
+
+
+def test_a_registration_stands_when_its_reference_cannot_be_fitted(world: World) -> None:
+    rng = np.random.default_rng(1)
+    train = pd.DataFrame({"tenure": rng.normal(24, 6, 300), "charges": rng.normal(70, 10, 300)})
+    model = LogisticRegression().fit(train, (train["tenure"] > 24).astype(int))
+    with world.client.start_run("odd") as run:
+        # The logged data is not what the model was fitted on: no reference can come of it.
+        run.log_dataset(train.rename(columns={"charges": "fees"}), "odd-train", role="train")
+        run.log_model(model, "model", input_example=train.head(2))
+    version = world.client.register_model(run.id, "model", "odd")
+    assert version.version == 1  # registered all the same
+    with pytest.raises(NotFound, match="no reference profile"):
+        get_reference(world.db, world.content, version)

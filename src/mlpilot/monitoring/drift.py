@@ -176,6 +176,15 @@ def _plan(
 
 
 def _compare(plan: _Plan, current: pd.DataFrame, min_rows: int) -> FeatureDrift:
+    try:
+        return _compare_column(plan, current, min_rows)
+    except (TypeError, ValueError, OverflowError) as unusable:
+        # Values no test can read (objects of mixed kinds, numbers beyond float range): this
+        # column gets the reason, the others still get their verdicts.
+        return FeatureDrift(plan.column, plan.kind, Verdict.ERROR, message=f"cannot compare this column: {unusable}")
+
+
+def _compare_column(plan: _Plan, current: pd.DataFrame, min_rows: int) -> FeatureDrift:
     if plan.problem is not None:
         return FeatureDrift(plan.column, None, Verdict.ERROR, message=plan.problem)
     reference = plan.reference

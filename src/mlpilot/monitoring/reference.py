@@ -17,6 +17,7 @@ import numpy as np
 import pandas as pd
 from pandas.api import types as ptypes
 
+from mlpilot.data.hashing import canonical_strings
 from mlpilot.monitoring.statistics import Counts, Floats
 
 __all__ = [
@@ -189,7 +190,11 @@ def fit_numeric(series: pd.Series[Any], *, sample: pd.Series[Any] | None = None)
 
 def category_counts(series: pd.Series[Any]) -> tuple[dict[str, int], int]:
     """Count per category (as text, so profiles are JSON and compare across dtypes) and nulls."""
-    counted = series.value_counts(dropna=True, sort=False)
+    try:
+        counted = series.value_counts(dropna=True, sort=False)
+    except TypeError:
+        # Unhashable values (lists, dicts): counted by their canonical JSON text instead.
+        counted = canonical_strings(series).value_counts(dropna=True, sort=False)
     counted = counted[counted > 0]  # a categorical dtype lists unused categories with a zero count
     labels = counted.index.map(_label)
     result: dict[str, int] = {}

@@ -98,8 +98,8 @@ def _with_outputs(profile: ReferenceProfile, model: Any) -> tuple[ReferenceProfi
     try:
         predicted = np.asarray(model.predict(profile.sample)).reshape(len(profile.sample), -1)[:, 0]
         proba = model.predict_proba(profile.sample) if model.has_predict_proba else None
-    except MlpilotError as refused:
-        log.warning("%s cannot score its reference rows, so its outputs get no reference: %s", model, refused)
+    except Exception:  # the model's own code may raise anything; its inputs still get a reference
+        log.warning("%s cannot score its reference rows, so its outputs get no reference", model, exc_info=True)
         return profile, None
     task = "classification" if proba is not None else "regression"
     series = pd.Series(predicted, name=PREDICTION)
@@ -180,6 +180,9 @@ def fit_after_registration(db: Database, content: ContentStore, version: ModelVe
             return fit_reference(db, content, version, cache_root=Path(scratch))
     except MlpilotError as problem:
         log.warning("no reference profile for %s yet: %s", version.uri, problem)
+        return None
+    except Exception:  # whatever the data holds, the registration it follows must stand
+        log.warning("no reference profile for %s: fitting it failed", version.uri, exc_info=True)
         return None
 
 
