@@ -16,6 +16,7 @@ from typing import Any
 
 import pandas as pd
 
+from mlpilot.data import profile as data_profile
 from mlpilot.errors import InvalidInput
 from mlpilot.monitoring.corrections import adjust, check_correction
 from mlpilot.monitoring.methods import (
@@ -30,7 +31,6 @@ from mlpilot.monitoring.profile import ReferenceProfile, check_columns, column_k
 from mlpilot.monitoring.reference import (
     ColumnReference,
     category_counts,
-    column_family,
     finite_sorted,
     fit_column,
 )
@@ -225,11 +225,11 @@ def _compare_column(plan: _Plan, current: pd.DataFrame, min_rows: int) -> Featur
 
 
 def _prepare(series: pd.Series[Any], reference: ColumnReference) -> Current:
-    family = column_family(series.dtype)
+    family = data_profile.column_kind(series.dtype)
     if reference.kind == "numerical":
-        if family == "datetime":
+        if family in ("datetime", "timedelta"):
             raise _ColumnMismatch(f"the current column holds {series.dtype} values but the reference is numerical")
-        if family == "text":
+        if family == "categorical":
             converted = pd.to_numeric(series, errors="coerce")
             bad = int(converted.isna().sum()) - int(series.isna().sum())
             if bad:

@@ -14,13 +14,13 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from mlpilot.data import profile as data_profile
 from mlpilot.errors import InvalidInput
 from mlpilot.monitoring.reference import (
     CategoricalReference,
     ColumnReference,
     NumericReference,
     categorical_from_dict,
-    column_family,
     finite_sorted,
     fit_column,
     numeric_from_dict,
@@ -47,7 +47,7 @@ def column_kind(series: pd.Series[Any], categorical: Sequence[str] = (), numeric
     name = str(series.name)
     if name in categorical:
         return "categorical"
-    family = column_family(series.dtype)
+    family = data_profile.column_kind(series.dtype)
     if name in numerical:
         if family not in ("numeric", "boolean"):
             raise InvalidInput(
@@ -55,7 +55,7 @@ def column_kind(series: pd.Series[Any], categorical: Sequence[str] = (), numeric
                 hint="Convert it to numbers first, or leave it out of numerical=.",
             )
         return "numerical"
-    if family == "datetime":
+    if family in ("datetime", "timedelta"):
         raise InvalidInput(
             f"column {name!r} holds dates or times, which are not tested for drift",
             hint="Leave it out with columns=, or convert it to numbers (for example seconds since an event).",

@@ -15,9 +15,9 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from pandas.api import types as ptypes
 
 from mlpilot.data.hashing import canonical_strings
+from mlpilot.data.profile import column_kind
 from mlpilot.monitoring.statistics import Counts, Floats
 
 __all__ = [
@@ -30,7 +30,6 @@ __all__ = [
     "NumericReference",
     "bin_counts",
     "category_counts",
-    "column_family",
     "fit_column",
     "level_counts",
 ]
@@ -45,21 +44,9 @@ MAX_CATEGORIES = 1000
 OTHER = "__other__"
 
 
-def column_family(dtype: Any) -> str:
-    """numeric | boolean | datetime | text: what a column holds, to catch a reference and a
-    current frame that disagree."""
-    if ptypes.is_bool_dtype(dtype):
-        return "boolean"
-    if ptypes.is_numeric_dtype(dtype) and not ptypes.is_complex_dtype(dtype):
-        return "numeric"
-    if ptypes.is_datetime64_any_dtype(dtype) or ptypes.is_timedelta64_dtype(dtype):
-        return "datetime"
-    return "text"
-
-
 @dataclass(frozen=True, slots=True)
 class NumericReference:
-    family: str
+    family: str  # what the values are, as data.profile.column_kind names it (numeric, boolean, …)
     count: int
     nulls: int
     mean: float | None
@@ -173,7 +160,7 @@ def fit_numeric(series: pd.Series[Any], *, sample: pd.Series[Any] | None = None)
     if sample is not None and len(sample) < len(series):
         kept, sampled = finite_sorted(sample)[0], True
     return NumericReference(
-        family=column_family(series.dtype),
+        family=column_kind(series.dtype),
         count=count,
         nulls=nulls,
         mean=float(values.mean()) if count else None,
@@ -220,7 +207,7 @@ def fit_categorical(series: pd.Series[Any]) -> CategoricalReference:
         kept[OTHER] = sum(number for _, number in ranked[MAX_CATEGORIES - 1 :])
         counts = kept
     return CategoricalReference(
-        family=column_family(series.dtype),
+        family=column_kind(series.dtype),
         count=sum(counts.values()),
         nulls=nulls,
         counts=counts,
