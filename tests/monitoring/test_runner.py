@@ -159,3 +159,17 @@ def test_a_registration_stands_when_its_reference_cannot_be_fitted(world: World)
     assert version.version == 1  # registered all the same
     with pytest.raises(NotFound, match="no reference profile"):
         get_reference(world.db, world.content, version)
+
+
+def test_a_masked_webhook_secret_keeps_the_stored_one_and_is_never_a_secret_itself(world: World) -> None:
+    world.register()
+    create_deployment(world.db, "churn-api", "churn/1", actor="test")
+    with pytest.raises(InvalidInput, match="field webhook_secret: '\\*\\*\\*' is the mask"):
+        create_monitor(world.db, "watch", "churn-api", {"webhook_secret": "***"}, actor="test")
+    created = create_monitor(world.db, "watch", "churn-api", {"webhook_secret": "s3cret"}, actor="test")
+    shown = created.to_dict()["config"]
+    assert shown["webhook_secret"] == "***"
+    kept = update_monitor(world.db, "watch", config={**shown, "window": "2h"})
+    assert kept.config.webhook_secret == "s3cret" and kept.config.window.text == "2h"
+    with pytest.raises(NotFound, match="monitor 'ghost'"):
+        update_monitor(world.db, "ghost", config=shown)

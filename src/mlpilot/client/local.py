@@ -34,7 +34,6 @@ from mlpilot.tracking import search as search_service
 from mlpilot.tracking.artifacts import ArtifactEntry
 from mlpilot.tracking.environment import current_user
 from mlpilot.tracking.records import Experiment, Metric, Run, RunPage, RunStatus
-from mlpilot.wire.monitors import unmask_secret
 
 if TYPE_CHECKING:
     from mlpilot.monitoring.monitors import Alert, Monitor, MonitorResult
@@ -313,9 +312,7 @@ class LocalTransport(Transport):
     def create_monitor(self, name: str, deployment: str, config: Mapping[str, Any] | None, enabled: bool) -> Monitor:
         from mlpilot.monitoring import monitors
 
-        return monitors.create_monitor(
-            self.db, name, deployment, unmask_secret(config, None), actor=current_user(), enabled=enabled
-        )
+        return monitors.create_monitor(self.db, name, deployment, config, actor=current_user(), enabled=enabled)
 
     def get_monitor(self, name: str) -> Monitor:
         from mlpilot.monitoring import monitors
@@ -330,11 +327,7 @@ class LocalTransport(Transport):
     def update_monitor(self, name: str, changes: Mapping[str, Any]) -> Monitor:
         from mlpilot.monitoring import monitors
 
-        stored = monitors.get_monitor(self.db, name)
-        checked = dict(changes)
-        if "config" in checked:
-            checked["config"] = unmask_secret(checked["config"], stored.config)
-        return monitors.update_monitor(self.db, name, **checked)
+        return monitors.update_monitor(self.db, name, **changes)
 
     def delete_monitor(self, name: str) -> None:
         from mlpilot.monitoring import monitors

@@ -19,9 +19,10 @@ from mlpilot.monitoring.methods import get_method
 from mlpilot.monitoring.webhooks import check_webhook_url
 from mlpilot.monitoring.windows import WindowSpec, parse_window
 
-__all__ = ["Conditions", "MonitorConfig", "PerformanceDrop"]
+__all__ = ["SECRET_MASK", "Conditions", "MonitorConfig", "PerformanceDrop"]
 
 T = TypeVar("T")
+SECRET_MASK = "***"  # what a stored webhook secret reads as
 DEFAULT_WINDOW = "1h"
 DEFAULT_SCHEDULE_SECONDS = 3600
 MIN_SCHEDULE_SECONDS = 10
@@ -162,7 +163,7 @@ class MonitorConfig:
             "schedule_seconds": self.schedule_seconds,
             "conditions": self.conditions.to_dict(),
             "webhooks": list(self.webhooks),
-            "webhook_secret": self.webhook_secret if secrets else ("***" if self.webhook_secret else None),
+            "webhook_secret": self.webhook_secret if secrets else (SECRET_MASK if self.webhook_secret else None),
         }
 
     @classmethod

@@ -13,7 +13,7 @@ from sqlalchemy.engine import RowMapping
 
 from mlpilot.deployments import get_deployment
 from mlpilot.errors import Conflict, InvalidInput, NotFound
-from mlpilot.monitoring.config import MonitorConfig
+from mlpilot.monitoring.config import SECRET_MASK, MonitorConfig
 from mlpilot.store import Database
 from mlpilot.store.clock import now_ms
 from mlpilot.store.schema import alerts, monitor_results, monitors
@@ -189,8 +189,20 @@ def _record(row: RowMapping) -> Monitor:
     )
 
 
-def _config(config: MonitorConfig | Mapping[str, Any] | None) -> MonitorConfig:
-    return config if isinstance(config, MonitorConfig) else MonitorConfig.from_dict(config)
+def _config(config: MonitorConfig | Mapping[str, Any] | None, stored: MonitorConfig | None = None) -> MonitorConfig:
+    """The config checked, its webhook secret given as the mask ``"***"`` (as every read shows it)
+    replaced by the ``stored`` one: a config read, edited and sent back keeps its secret. With
+    nothing stored, the mask is refused: it is never a real secret."""
+    if isinstance(config, MonitorConfig):
+        return config
+    if isinstance(config, Mapping) and config.get("webhook_secret") == SECRET_MASK:
+        if stored is None or stored.webhook_secret is None:
+            raise InvalidInput(
+                f"monitor config field webhook_secret: {SECRET_MASK!r} is the mask of a stored secret, not a secret",
+                hint="Give the secret itself, or leave webhook_secret out.",
+            )
+        config = {**config, "webhook_secret": stored.webhook_secret}
+    return MonitorConfig.from_dict(config)
 
 
 def create_monitor(
@@ -253,9 +265,10 @@ def update_monitor(
     config: MonitorConfig | Mapping[str, Any] | None = _UNSET,
     enabled: bool | None = None,
 ) -> Monitor:
+    stored = get_monitor(db, name)  # NotFound before anything is written
     values: dict[str, Any] = {"updated_at": now_ms()}
     if config is not _UNSET:
-        values["config"] = _config(config).to_dict()
+        values["config"] = _config(config, stored.config).to_dict()
     if enabled is not None:
         values["enabled"] = bool(enabled)
     with db.write() as conn:

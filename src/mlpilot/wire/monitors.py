@@ -9,18 +9,14 @@ document; a webhook secret only ever leaves the server as its mask, ``"***"``.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from mlpilot.errors import InvalidInput
-
 if TYPE_CHECKING:
-    from mlpilot.monitoring.config import MonitorConfig
+    pass
 
 __all__ = [
-    "SECRET_MASK",
     "AlertView",
     "DeliveryView",
     "MonitorBody",
@@ -30,11 +26,8 @@ __all__ = [
     "MonitorUpdateBody",
     "MonitorView",
     "ReferenceView",
-    "unmask_secret",
 ]
 
-# What MonitorConfig.to_dict(secrets=False) shows in place of a webhook secret.
-SECRET_MASK = "***"
 _CONFIG = (
     "What the monitor watches and when it alerts: window, features, method(s), threshold(s), "
     "correction, min_rows, drift_share, schedule_seconds, conditions, webhooks, webhook_secret. "
@@ -68,20 +61,6 @@ class MonitorUpdateBody(_Body):
         if self.enabled is not None:
             found["enabled"] = self.enabled
         return found
-
-
-def unmask_secret(config: Mapping[str, Any] | None, stored: MonitorConfig | None) -> Mapping[str, Any] | None:
-    """``config`` to store, a webhook secret given as the mask ``"***"`` (as every read shows it)
-    replaced by the ``stored`` one: a config read, edited and sent back keeps its secret. With
-    nothing stored (a new monitor), the mask is refused: it is never a real secret."""
-    if not isinstance(config, Mapping) or config.get("webhook_secret") != SECRET_MASK:
-        return config
-    if stored is None or stored.webhook_secret is None:
-        raise InvalidInput(
-            f"monitor config field webhook_secret: {SECRET_MASK!r} is the mask of a stored secret, not a secret",
-            hint="Give the secret itself, or leave webhook_secret out.",
-        )
-    return {**config, "webhook_secret": stored.webhook_secret}
 
 
 # responses ---------------------------------------------------------------------------------------

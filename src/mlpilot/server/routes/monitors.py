@@ -28,7 +28,6 @@ from mlpilot.wire.monitors import (
     MonitorUpdateBody,
     MonitorView,
     ReferenceView,
-    unmask_secret,
 )
 from mlpilot.wire.pages import AlertPage, MonitorPage, MonitorResultPage
 
@@ -45,7 +44,7 @@ def create_monitor(body: MonitorBody, caller: Deployer) -> Response:
         caller.db,
         body.name,
         body.deployment,
-        unmask_secret(body.config, None),
+        body.config,
         actor=caller.actor,
         enabled=body.enabled,
     )
@@ -72,11 +71,7 @@ def get_monitor(name: str, caller: Reader) -> Response:
 def update_monitor(name: str, body: MonitorUpdateBody, caller: Deployer) -> Response:
     """Only the fields present change. A ``config`` replaces the whole config (``null``: the
     defaults); a webhook secret sent back as ``"***"`` keeps the stored one."""
-    stored = monitor_service.get_monitor(caller.db, name)  # a 404 before anything is written (or audited)
-    changes = body.changes()
-    if "config" in changes:
-        changes["config"] = unmask_secret(changes["config"], stored.config)
-    return render(monitor_service.update_monitor(caller.db, name, **changes).to_dict())
+    return render(monitor_service.update_monitor(caller.db, name, **body.changes()).to_dict())
 
 
 @router.delete("/monitors/{name}", name="monitor.delete", status_code=204)
