@@ -1,4 +1,5 @@
-"""Shared fixtures: a real PostgreSQL server for the session, and a store URI per backend.
+"""Shared fixtures: a real PostgreSQL server for the session, a store URI per backend, a live
+mlpilot server, and a webhook receiver on loopback.
 
 PostgreSQL refuses to run as root, so as root the server runs as the ``postgres`` user in a
 temporary folder that user owns. With ``CI=true`` a missing PostgreSQL fails the run instead of
@@ -7,6 +8,7 @@ skipping its tests.
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import socket
@@ -16,6 +18,7 @@ import threading
 import time
 import uuid
 from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
@@ -181,8 +184,11 @@ class LiveServer:
 
 @pytest.fixture
 def live_server(store_uri: str, tmp_path: Path, isolated_env: Path) -> Iterator[LiveServer]:
-    """A server on a fresh store (SQLite and PostgreSQL); rate limiting off (tested on its own)."""
-    server = LiveServer(store_uri, str(tmp_path / "artifacts"), tmp_path / "server-home", server_rate_limit=0)
+    """A server on a fresh store (SQLite and PostgreSQL). Rate limiting and the monitor scheduler
+    are off (each tested on its own), so only the monitor runs a test asks for happen."""
+    server = LiveServer(
+        store_uri, str(tmp_path / "artifacts"), tmp_path / "server-home", server_rate_limit=0, monitor_tick_seconds=0
+    )
     server.start()
     yield server
     server.stop()
@@ -202,3 +208,39 @@ def client(request: pytest.FixtureRequest, store_uri: str, tmp_path: Path, isola
         opened = Client(server.url, api_key=server.admin_key, settings=settings)
     yield opened
     opened.close()
+
+
+class Receiver:
+    """An HTTP server on 127.0.0.1 that records every JSON body POSTed to it (``received``), and
+    each with its headers (``requests``)."""
+
+    def __init__(self) -> None:
+        received = self.received = []  # type: list[dict[str, Any]]
+        requests = self.requests = []  # type: list[tuple[dict[str, Any], dict[str, str]]]
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:
+                body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+                received.append(body)
+                requests.append((body, dict(self.headers)))
+                self.send_response(204)
+                self.end_headers()
+
+            def log_message(self, *args: object) -> None:
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/hook"
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.thread.start()
+
+    def close(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+@pytest.fixture
+def receiver() -> Iterator[Receiver]:
+    server = Receiver()
+    yield server
+    server.close()

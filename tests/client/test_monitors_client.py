@@ -4,7 +4,6 @@ one store reading exactly the same monitors, results, alerts and references."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -15,27 +14,8 @@ from mlpilot.config import load_settings
 from mlpilot.errors import Conflict, InvalidInput, NotFound
 from mlpilot.monitoring.monitors import Monitor, get_monitor
 from mlpilot.store import Database
-from tests.conftest import LiveServer
-from tests.monitoring.conftest import Receiver
+from tests.conftest import LiveServer, Receiver
 from tests.server.test_monitors_api import CONFIG, DEPLOYMENT, SECRET, log_predictions, register_churn
-
-
-@pytest.fixture
-def live_server(store_uri: str, tmp_path: Path, isolated_env: Path) -> Iterator[LiveServer]:
-    """As tests/conftest.py's (the remote ``client`` uses it), with the background scheduler off."""
-    server = LiveServer(
-        store_uri, str(tmp_path / "artifacts"), tmp_path / "server-home", server_rate_limit=0, monitor_tick_seconds=0
-    )
-    server.start()
-    yield server
-    server.stop()
-
-
-@pytest.fixture
-def receiver() -> Iterator[Receiver]:
-    server = Receiver()
-    yield server
-    server.close()
 
 
 def _predictions_root(client: Client, request: pytest.FixtureRequest) -> str:

@@ -1,12 +1,9 @@
 """Frames with known drift (20 numerical and 5 categorical columns, some shifted), and a deployed
-model with a real prediction log and store for monitors, beside a webhook receiver on loopback."""
+model with a real prediction log and store for monitors."""
 
 from __future__ import annotations
 
-import json
-import threading
 from collections.abc import Callable, Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import numpy as np
@@ -66,42 +63,6 @@ def frames() -> Frames:
 HOUR = 3_600_000
 T0 = 1_790_000_000_000  # a fixed hour boundary keeps windows reproducible
 FEATURES = ["tenure", "charges"]
-
-
-class Receiver:
-    """An HTTP server on 127.0.0.1 that records every JSON body POSTed to it (``received``), and
-    each with its headers (``requests``)."""
-
-    def __init__(self) -> None:
-        received = self.received = []  # type: list[dict[str, Any]]
-        requests = self.requests = []  # type: list[tuple[dict[str, Any], dict[str, str]]]
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_POST(self) -> None:
-                body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
-                received.append(body)
-                requests.append((body, dict(self.headers)))
-                self.send_response(204)
-                self.end_headers()
-
-            def log_message(self, *args: object) -> None:
-                pass
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/hook"
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
-        self.thread.start()
-
-    def close(self) -> None:
-        self.server.shutdown()
-        self.server.server_close()
-
-
-@pytest.fixture
-def receiver() -> Iterator[Receiver]:
-    server = Receiver()
-    yield server
-    server.close()
 
 
 def _data(rows: int, rng: np.random.Generator, shift: float = 0.0) -> pd.DataFrame:

@@ -15,7 +15,8 @@ from mlpilot.monitoring.monitors import create_monitor, delete_monitor, list_ale
 from mlpilot.monitoring.references import get_reference
 from mlpilot.registry.uri import ModelRef
 from mlpilot.registry.versions import get_version
-from tests.monitoring.conftest import HOUR, T0, Receiver, World
+from tests.conftest import Receiver
+from tests.monitoring.conftest import HOUR, T0, World
 
 CONFIG = {
     "window": "1h",

@@ -7,7 +7,8 @@ from pathlib import Path
 from mlpilot.deployments import create_deployment
 from mlpilot.monitoring.monitors import create_monitor, list_results, update_monitor
 from mlpilot.monitoring.scheduler import MonitorScheduler
-from tests.monitoring.conftest import HOUR, T0, Receiver, World
+from tests.conftest import Receiver
+from tests.monitoring.conftest import HOUR, T0, World
 
 
 def _scheduler(world: World, tick: float = 0.0) -> MonitorScheduler:

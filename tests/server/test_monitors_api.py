@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import httpx
@@ -21,8 +20,7 @@ from mlpilot.monitoring.monitors import get_monitor
 from mlpilot.prediction_log import PredictionBatch, PredictionLogWriter, new_prediction_id
 from mlpilot.store import Database
 from mlpilot.store.clock import now_ms
-from tests.conftest import LiveServer
-from tests.monitoring.conftest import Receiver
+from tests.conftest import LiveServer, Receiver
 
 SECRET = "hook-secret-5d1c7e"
 DEPLOYMENT = "churn-api"
@@ -31,24 +29,6 @@ CONFIG: dict[str, Any] = {
     "window": "1h",
     "conditions": {"drift_share": 0.5, "features": ["tenure"], "latency_p99_ms": 50},
 }
-
-
-@pytest.fixture
-def live_server(store_uri: str, tmp_path: Path, isolated_env: Path) -> Iterator[LiveServer]:
-    """As tests/conftest.py's, with the background scheduler off: every run here is one the test asks for."""
-    server = LiveServer(
-        store_uri, str(tmp_path / "artifacts"), tmp_path / "server-home", server_rate_limit=0, monitor_tick_seconds=0
-    )
-    server.start()
-    yield server
-    server.stop()
-
-
-@pytest.fixture
-def receiver() -> Iterator[Receiver]:
-    server = Receiver()
-    yield server
-    server.close()
 
 
 # a model, a deployment and its prediction log --------------------------------------------------
