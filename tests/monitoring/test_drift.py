@@ -231,3 +231,11 @@ def test_unhashable_values_are_counted_by_their_text() -> None:
     report = mlpilot.drift(reference, current)
     assert report["tags"].kind == "categorical" and report["tags"].drifted is True
     assert report["x"].drifted is False
+
+
+@pytest.mark.parametrize("rows", [0, -5, 2.5, True, "100"])
+def test_a_profile_refuses_a_sample_size_that_is_not_a_positive_whole_number(rows: object) -> None:
+    with pytest.raises(InvalidInput, match="sample_rows must be a whole number"):
+        ReferenceProfile.fit(pd.DataFrame({"x": [1.0, 2.0]}), sample_rows=rows)  # type: ignore[arg-type]
+    with pytest.raises(InvalidInput, match="fitted on a pandas DataFrame"):
+        ReferenceProfile.fit([1, 2])  # type: ignore[arg-type]

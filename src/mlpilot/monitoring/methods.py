@@ -22,7 +22,6 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Any
 
 import numpy as np
 
@@ -227,17 +226,3 @@ def default_method(reference: ColumnReference, current: Current) -> Method:
     if numerical and distinct > FEW_VALUES:
         return METHODS["wasserstein"]
     return METHODS["jensenshannon"]
-
-
-def describe() -> list[dict[str, Any]]:
-    """Every method as plain data, for documentation and the CLI."""
-    return [
-        {
-            "name": method.name,
-            "test": method.test,
-            "default_threshold": method.default_threshold,
-            "kinds": sorted(method.kinds),
-            "description": method.description,
-        }
-        for method in METHODS.values()
-    ]

@@ -17,9 +17,7 @@ import pandas as pd
 from mlpilot.data import profile as data_profile
 from mlpilot.errors import InvalidInput
 from mlpilot.monitoring.reference import (
-    CategoricalReference,
     ColumnReference,
-    NumericReference,
     categorical_from_dict,
     finite_sorted,
     fit_column,
@@ -85,6 +83,13 @@ class ReferenceProfile:
     ) -> ReferenceProfile:
         if not isinstance(frame, pd.DataFrame):
             raise InvalidInput(f"a reference profile is fitted on a pandas DataFrame, not {type(frame).__name__}")
+        if sample_rows is not None and (
+            isinstance(sample_rows, bool) or not isinstance(sample_rows, int) or sample_rows < 1
+        ):
+            raise InvalidInput(
+                f"sample_rows must be a whole number of at least 1 (or None for every row), not {sample_rows!r}",
+                hint="e.g. sample_rows=20_000",
+            )
         names = check_columns(columns, "columns") or [str(name) for name in frame.columns]
         absent = [name for name in names if name not in frame.columns]
         if absent:
@@ -127,21 +132,7 @@ class ReferenceProfile:
         for name, summary in data["columns"].items():
             if summary["kind"] == "numerical":
                 values = finite_sorted(sample[name])[0] if name in sample.columns else np.empty(0)
-                columns[name] = numeric_from_dict(summary, values, sampled=int(summary["count"]) > len(values))
+                columns[name] = numeric_from_dict(summary, values)
             else:
                 columns[name] = categorical_from_dict(summary)
         return cls(columns, int(data["rows"]), sample)
-
-    def describe(self) -> pd.DataFrame:
-        """One row per column: kind, counts, and the headline statistics."""
-        rows = []
-        for name, reference in self.columns.items():
-            row: dict[str, Any] = {"column": name, "kind": reference.kind, "count": reference.count}
-            row["nulls"] = reference.nulls
-            row["distinct"] = reference.distinct
-            if isinstance(reference, NumericReference):
-                row["mean"], row["std"] = reference.mean, reference.std
-            elif isinstance(reference, CategoricalReference):
-                row["top"] = max(reference.counts, key=lambda key: reference.counts[key], default=None)
-            rows.append(row)
-        return pd.DataFrame(rows).set_index("column")

@@ -52,8 +52,7 @@ class NumericReference:
     mean: float | None
     std: float | None
     distinct: int
-    values: Floats
-    sampled: bool
+    values: Floats  # sorted; fewer than ``count`` when they are a sample
     edges: tuple[float, ...]
     bins: tuple[int, ...]
     levels: tuple[float, ...] | None
@@ -156,9 +155,7 @@ def fit_numeric(series: pd.Series[Any], *, sample: pd.Series[Any] | None = None)
     discrete = distinct <= DISCRETE_LEVELS
     distinct_values = _distinct_sorted(values) if discrete else values[:0]
     edges = tuple(float(edge) for edge in np.unique(_sorted_quantiles(values))) if count else ()
-    kept, sampled = values, False
-    if sample is not None and len(sample) < len(series):
-        kept, sampled = finite_sorted(sample)[0], True
+    kept = finite_sorted(sample)[0] if sample is not None and len(sample) < len(series) else values
     return NumericReference(
         family=column_kind(series.dtype),
         count=count,
@@ -167,7 +164,6 @@ def fit_numeric(series: pd.Series[Any], *, sample: pd.Series[Any] | None = None)
         std=float(values.std()) if count else None,
         distinct=distinct,
         values=kept,
-        sampled=sampled,
         edges=edges,
         bins=tuple(int(c) for c in bin_counts(values, edges)) if count else (),
         levels=tuple(float(v) for v in distinct_values) if discrete else None,
@@ -221,7 +217,7 @@ def fit_column(series: pd.Series[Any], kind: str, *, sample: pd.Series[Any] | No
     return fit_categorical(series)
 
 
-def numeric_from_dict(data: Mapping[str, Any], values: Floats, *, sampled: bool) -> NumericReference:
+def numeric_from_dict(data: Mapping[str, Any], values: Floats) -> NumericReference:
     levels, level_numbers = data.get("levels"), data.get("level_counts")
     return NumericReference(
         family=str(data["family"]),
@@ -231,7 +227,6 @@ def numeric_from_dict(data: Mapping[str, Any], values: Floats, *, sampled: bool)
         std=data.get("std"),
         distinct=int(data["distinct"]),
         values=np.sort(np.asarray(values, dtype=np.float64)),
-        sampled=sampled,
         edges=tuple(float(edge) for edge in data.get("edges", ())),
         bins=tuple(int(count) for count in data.get("bins", ())),
         levels=None if levels is None else tuple(float(level) for level in levels),
