@@ -174,3 +174,17 @@ def test_a_masked_webhook_secret_keeps_the_stored_one_and_is_never_a_secret_itse
     assert kept.config.webhook_secret == "s3cret" and kept.config.window.text == "2h"
     with pytest.raises(NotFound, match="monitor 'ghost'"):
         update_monitor(world.db, "ghost", config=shown)
+
+
+def test_features_the_reference_lacks_are_the_run_error_and_row_windows_take_the_latest_rows(world: World) -> None:
+    world.register()
+    create_deployment(world.db, "churn-api", "churn/1", actor="test")
+    create_monitor(world.db, "typo", "churn-api", {"features": ["tenur", "charges"]}, actor="test")
+    create_monitor(world.db, "latest", "churn-api", {"window": "rows:500", "features": ["tenure"]}, actor="test")
+    world.serve(0, 600)
+    world.serve(1, 600, shift=12.0)
+    failed = world.run(1, "typo").result
+    assert failed.status == "error"
+    assert "features 'tenur' are not in the reference of churn/1" in (failed.result["message"] or "")
+    latest = world.run(1, "latest").result.result
+    assert latest["drift"]["current_rows"] == 500 and latest["drift"]["drifted_columns"] == ["tenure"]

@@ -50,13 +50,18 @@ def _proba_frame(frame: pd.DataFrame) -> pd.DataFrame | None:
 def _drift(reference: StoredReference, window: pd.DataFrame, version: int, config: MonitorConfig) -> DriftReport:
     profile = reference.profile
     inputs = feature_frame(window)
-    wanted = list(config.features) if config.features is not None else list(profile.columns)
-    outputs = [name for name in wanted if name == PREDICTION or name.startswith(PROBA)]
+    columns = list(config.features) if config.features is not None else list(profile.columns)
+    unknown = [name for name in columns if name not in profile.columns]
+    if unknown:
+        raise InvalidInput(
+            f"the monitor's features {', '.join(map(repr, unknown))} are not in the reference of "
+            f"{reference.model}/{reference.version} ({', '.join(profile.columns)})",
+            hint="Name columns of the model's signature, 'prediction' or 'proba:<class>' in the monitor's features.",
+        )
     # The outputs of other versions (a canary) are not this reference's to compare with.
+    outputs = [name for name in columns if (name == PREDICTION or name.startswith(PROBA)) and name in inputs.columns]
     if outputs:
-        own = (window["version"] == version).to_numpy() if "version" in window.columns else slice(None)
-        inputs.loc[~pd.Series(own, index=inputs.index), outputs] = np.nan
-    columns = [name for name in wanted if name in profile.columns]
+        inputs.loc[(window["version"] != version).to_numpy(), outputs] = np.nan
     options = config.drift_options()
     options["methods"] = {k: v for k, v in options["methods"].items() if k in columns}
     options["thresholds"] = {k: v for k, v in options["thresholds"].items() if k in columns}
@@ -200,7 +205,7 @@ def evaluate_window(
     ``calibration``: earlier labelled rows of the same version (log columns plus ``label``);
     ``traffic``: the window's request and error counts."""
     report = _drift(reference, window, reference.version, config) if len(window) else None
-    own = window[window["version"] == reference.version] if "version" in window.columns else window
+    own = window[window["version"] == reference.version]
     labelled = own.merge(labels[["prediction_id", "label"]], on="prediction_id", how="inner")
     task = reference.task or ("classification" if _proba_frame(window) is not None else None)
     live = _live(task, labelled)

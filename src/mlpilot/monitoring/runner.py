@@ -60,17 +60,17 @@ class MonitorRun:
 
 
 def _window_rows(root: str, monitor: Monitor, end: int) -> tuple[pd.DataFrame, int]:
+    """The window's logged rows without shadow ones (a shadow answers requests already counted
+    once), and when the window starts."""
     spec = monitor.config.window
-    if spec.duration_ms is not None:
-        start = end - spec.duration_ms
-        frame = read_predictions(root, monitor.deployment, since=start, until=end)
-    else:
-        frame = read_predictions(root, monitor.deployment, until=end)
-        frame = frame[frame["role"] != "shadow"].tail(spec.rows or 0) if not frame.empty else frame
-        start = int(frame["time"].min().value // 1_000_000) if not frame.empty else end
-    if not frame.empty:
-        frame = frame[frame["role"] != "shadow"]  # a shadow answers requests already counted once
-    return frame.reset_index(drop=True), start
+    since = None if spec.duration_ms is None else end - spec.duration_ms
+    frame = read_predictions(root, monitor.deployment, since=since, until=end)
+    frame = frame[frame["role"] != "shadow"]
+    if spec.rows is not None:
+        frame = frame.tail(spec.rows)
+    if since is None:
+        since = int(frame["time"].min().value // 1_000_000) if not frame.empty else end
+    return frame.reset_index(drop=True), since
 
 
 def _calibration(root: str, monitor: Monitor, version: int, start: int, end: int, labels: pd.DataFrame) -> pd.DataFrame:
@@ -98,7 +98,10 @@ def _evaluate(
     calibration = _calibration(root, monitor, version.version, start, end, labels)
     minute = start // MINUTE_MS * MINUTE_MS
     counts = read_request_counts(db, monitor.deployment, minute, end)
-    return evaluate_window(monitor.config, reference, window, labels, calibration, dict(version.metrics), counts)
+    try:
+        return evaluate_window(monitor.config, reference, window, labels, calibration, dict(version.metrics), counts)
+    except MlpilotError as problem:  # a config that does not fit this version: stored as the run's error
+        return problem.message
 
 
 def _store(db: Database, monitor: Monitor, result: dict[str, Any], start: int | None, end: int) -> None:
