@@ -101,7 +101,11 @@ def test_bad_input_is_one_line_and_an_exit_code(mlpilot_cli: CliRunner, tmp_path
         (("monitors", "create", "w", "--deployment", "ghost"), 3, "ghost"),
         (("monitors", "create", "w", "--deployment", "iris-api", "--alert-performance", "accuracy"), 2, "METRIC:MAX"),
         (("monitors", "create", "w", "--deployment", "iris-api", "--webhook", "ftp://x"), 2, "webhooks[0]"),
-        (("monitors", "create", "w", "--deployment", "iris-api", "--config", str(broken)), 2, "not valid JSON or YAML"),
+        (
+            ("monitors", "create", "w", "--deployment", "iris-api", "--config", str(broken)),
+            2,
+            "is not valid YAML (line 2",
+        ),
         (("monitors", "run", "nothing"), 3, "nothing"),
         (("monitors", "update", "nothing"), 2, "nothing to change"),
         (("monitors", "report", "iris-api", "--html", str(tmp_path / "r.html")), 2, "no monitor watches"),

@@ -7,11 +7,11 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
-import yaml
 
 from mlpilot.cli.context import get_client
 from mlpilot.cli.render import console, format_ms, format_value, print_json, print_table
 from mlpilot.errors import InvalidInput
+from mlpilot.projects.spec import read_yaml
 
 if TYPE_CHECKING:
     from mlpilot.monitoring.monitors import Monitor
@@ -27,16 +27,7 @@ ConfigOption = Annotated[
 
 
 def _read_config(path: Path) -> dict[str, Any]:
-    try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as problem:
-        raise InvalidInput(f"cannot read {path}: {problem.strerror}", hint="Check the path.") from None
-    try:
-        data = yaml.safe_load(text)  # YAML is a superset of JSON
-    except yaml.YAMLError as problem:
-        where = getattr(problem, "problem_mark", None)
-        line = f" at line {where.line + 1}" if where is not None else ""
-        raise InvalidInput(f"{path} is not valid JSON or YAML{line}", hint="Fix the syntax and try again.") from None
+    data = read_yaml(path)
     if not isinstance(data, dict):
         raise InvalidInput(f"{path} must hold one object (the monitor config)", hint="See docs/monitoring.md.")
     return data

@@ -35,6 +35,7 @@ __all__ = [
     "ProjectSpec",
     "is_script_name",
     "load_project",
+    "read_yaml",
 ]
 
 PROJECT_FILE = "mlpilot.yaml"
@@ -129,10 +130,11 @@ def load_project(path: Path | str, *, require_file: bool = True) -> ProjectSpec:
             f"{directory} has no {PROJECT_FILE}",
             hint=f"Create one with `mlpilot init {given}`, or run a script directly: --entry-point train.py.",
         )
-    return _Reader(file.resolve()).project(_read_yaml(file), directory)
+    return _Reader(file.resolve()).project(read_yaml(file), directory)
 
 
-def _read_yaml(file: Path) -> object:
+def read_yaml(file: Path) -> object:
+    """The parsed document (JSON is YAML too); InvalidInput naming the line and column of a syntax error."""
     try:
         return yaml.safe_load(file.read_text(encoding="utf-8"))
     except yaml.YAMLError as exc:
