@@ -61,7 +61,7 @@ def add_request_counts(db: Database, counts: Mapping[tuple[str, int], RequestCou
             )
             conn.execute(
                 insert.on_conflict_do_update(
-                    index_elements=["deployment", "minute"],
+                    index_elements=["deployment", "version", "minute"],
                     set_={
                         "requests": request_counts.c.requests + insert.excluded.requests,
                         "server_errors": request_counts.c.server_errors + insert.excluded.server_errors,

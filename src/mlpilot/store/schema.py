@@ -77,6 +77,7 @@ runs = sa.Table(
     sa.Column("git_commit", sa.String(64), nullable=True),
     sa.Column("git_dirty", sa.Boolean, nullable=True),
     sa.Column("git_diff_hash", sa.String(64), nullable=True),
+    sa.Column("git_committed_at", sa.BigInteger, nullable=True),  # epoch ms: DORA's lead time starts here
     sa.Column("environment_hash", sa.String(64), sa.ForeignKey("environments.hash"), nullable=True),
     sa.Index(None, "experiment_id", "start_time"),
     sa.Index(None, "parent_run_id"),
@@ -387,12 +388,14 @@ monitor_results = sa.Table(
     sa.Index(None, "monitor_id", "id"),
 )
 
-# Requests and errors per deployment and minute, added up by every serving worker: a monitor's
-# error rate over a window. Prediction logs hold only the requests that succeeded.
+# Requests and errors per deployment, served version and minute, added up by every serving worker:
+# a monitor's error rate over a window, a canary's against its primary. Prediction logs hold only
+# the requests that succeeded. Version 0 counts requests refused before a version was chosen.
 request_counts = sa.Table(
     "request_counts",
     metadata,
     sa.Column("deployment", sa.String(100), primary_key=True),
+    sa.Column("version", sa.Integer, primary_key=True, server_default="0"),
     sa.Column("minute", sa.BigInteger, primary_key=True),  # epoch ms at the start of the minute
     sa.Column("requests", sa.BigInteger, nullable=False),
     sa.Column("server_errors", sa.BigInteger, nullable=False),
@@ -417,4 +420,74 @@ alerts = sa.Table(
     sa.Column("updated_at", sa.BigInteger, nullable=False),
     sa.Column("resolved_at", sa.BigInteger, nullable=True),
     sa.Index(None, "monitor_id", "id"),
+)
+
+# A pipeline is user code (``source`` names it as ``path.py:attribute`` or ``module:attribute``);
+# the store keeps where to find it so triggers can start it again.
+pipelines = sa.Table(
+    "pipelines",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("name", sa.String(250), nullable=False, unique=True),
+    sa.Column("source", sa.String(1000), nullable=False),
+    sa.Column("workdir", sa.String(1000), nullable=True),
+    sa.Column("steps", sa.JSON, nullable=False),  # the DAG: step names, inputs, outputs
+    sa.Column("created_at", sa.BigInteger, nullable=False),
+    sa.Column("updated_at", sa.BigInteger, nullable=False),
+)
+
+# ``running_key`` holds the pipeline's name while a run is active and is cleared when it ends: the
+# unique constraint is what keeps one pipeline from running twice at once, on every store.
+pipeline_runs = sa.Table(
+    "pipeline_runs",
+    metadata,
+    sa.Column("id", sa.String(32), primary_key=True),
+    sa.Column("pipeline_id", sa.Integer, sa.ForeignKey("pipelines.id", ondelete="CASCADE"), nullable=False),
+    sa.Column("status", sa.String(16), nullable=False),
+    sa.Column("params", sa.JSON, nullable=False),
+    sa.Column("trigger", sa.JSON, nullable=False),
+    sa.Column("running_key", sa.String(250), nullable=True, unique=True),
+    sa.Column("run_id", sa.String(32), sa.ForeignKey("runs.id"), nullable=True),
+    sa.Column("actor", sa.String(250), nullable=False),
+    sa.Column("started_at", sa.BigInteger, nullable=False),
+    sa.Column("ended_at", sa.BigInteger, nullable=True),
+    sa.Column("error", sa.Text, nullable=True),
+    sa.Column("summary", sa.JSON, nullable=True),
+    sa.Index(None, "pipeline_id", "started_at"),
+)
+
+step_runs = sa.Table(
+    "step_runs",
+    metadata,
+    sa.Column("id", BigId, primary_key=True, autoincrement=True),
+    sa.Column("pipeline_run_id", sa.String(32), sa.ForeignKey("pipeline_runs.id", ondelete="CASCADE"), nullable=False),
+    sa.Column("step", sa.String(250), nullable=False),
+    sa.Column("status", sa.String(16), nullable=False),
+    sa.Column("cache_key", sa.String(64), nullable=True),
+    sa.Column("cached_from", sa.BigInteger, nullable=True),  # the step run whose outputs were reused
+    sa.Column("outputs", sa.JSON, nullable=True),
+    sa.Column("details", sa.JSON, nullable=True),
+    sa.Column("run_id", sa.String(32), sa.ForeignKey("runs.id"), nullable=True),
+    sa.Column("started_at", sa.BigInteger, nullable=True),
+    sa.Column("ended_at", sa.BigInteger, nullable=True),
+    sa.Column("error", sa.Text, nullable=True),
+    sa.Index(None, "pipeline_run_id", "id"),
+    sa.Index(None, "cache_key", "status"),
+)
+
+# Persisted triggers: a cron schedule, a dataset's new version, a monitor's alert. ``cursor`` is
+# what the trigger saw last (dataset version, alert id), so a restart neither misses nor repeats.
+pipeline_triggers = sa.Table(
+    "pipeline_triggers",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("pipeline_id", sa.Integer, sa.ForeignKey("pipelines.id", ondelete="CASCADE"), nullable=False),
+    sa.Column("kind", sa.String(16), nullable=False),
+    sa.Column("spec", sa.JSON, nullable=False),
+    sa.Column("params", sa.JSON, nullable=False),
+    sa.Column("enabled", sa.Boolean, nullable=False),
+    sa.Column("cursor", sa.JSON, nullable=True),
+    sa.Column("created_at", sa.BigInteger, nullable=False),
+    sa.Column("last_fired_at", sa.BigInteger, nullable=True),
+    sa.Index(None, "pipeline_id"),
 )
