@@ -1,0 +1,1 @@
+"""Operating models: delivery metrics (DORA) from the platform's own events."""

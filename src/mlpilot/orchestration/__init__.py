@@ -1,0 +1,1 @@
+"""The stored side of pipelines: pipelines, their runs and step runs, and persisted triggers."""
