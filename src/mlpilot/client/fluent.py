@@ -11,7 +11,7 @@ import contextlib
 import signal
 import sys
 import threading
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from types import TracebackType
 from typing import TYPE_CHECKING, Any
@@ -49,6 +49,7 @@ __all__ = [
     "log_param",
     "log_params",
     "register_model",
+    "running_in",
     "search_runs",
     "set_alias",
     "set_tag",
@@ -137,6 +138,25 @@ def start_run(
     stack.append(handle)
     _install_exit_hooks()
     return handle
+
+
+@contextlib.contextmanager
+def running_in(client: Client, run_id: str) -> Iterator[ActiveRun]:
+    """For the block, module-level functions use ``client`` and log to ``run_id`` (which the caller
+    ends): how a pipeline runs a step's plain function inside its tracked run."""
+    global _default
+    handle = client.attach_run(run_id)
+    stack = _stack()
+    with _lock:
+        previous, _default = _default, client
+    stack.append(handle)
+    try:
+        yield handle
+    finally:
+        _pop(handle)
+        client.flush()
+        with _lock:
+            _default = previous
 
 
 def _pop(handle: ActiveRun) -> None:
