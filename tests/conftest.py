@@ -184,10 +184,15 @@ class LiveServer:
 
 @pytest.fixture
 def live_server(store_uri: str, tmp_path: Path, isolated_env: Path) -> Iterator[LiveServer]:
-    """A server on a fresh store (SQLite and PostgreSQL). Rate limiting and the monitor scheduler
+    """A server on a fresh store (SQLite and PostgreSQL). Rate limiting and the monitor and trigger schedulers
     are off (each tested on its own), so only the monitor runs a test asks for happen."""
     server = LiveServer(
-        store_uri, str(tmp_path / "artifacts"), tmp_path / "server-home", server_rate_limit=0, monitor_tick_seconds=0
+        store_uri,
+        str(tmp_path / "artifacts"),
+        tmp_path / "server-home",
+        server_rate_limit=0,
+        monitor_tick_seconds=0,
+        pipeline_tick_seconds=0,
     )
     server.start()
     yield server

@@ -121,6 +121,13 @@ class Settings(BaseSettings):
         description="How often `mlpilot server` looks for monitors that are due to run (0: never; run them "
         "with `mlpilot monitors run`).",
     )
+    pipeline_tick_seconds: float = Field(
+        default=15.0,
+        ge=0,
+        le=3600,
+        description="How often `mlpilot server` looks for pipeline triggers that are due (0: never; fire them "
+        "with `mlpilot pipelines tick`).",
+    )
 
     @classmethod
     def settings_customise_sources(

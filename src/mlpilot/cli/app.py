@@ -18,6 +18,7 @@ from mlpilot.cli import (
     keys,
     models,
     monitors,
+    pipelines,
     project,
     runs,
     serve,
@@ -45,6 +46,7 @@ app.add_typer(export.app, name="export")
 app.add_typer(keys.app, name="keys")
 app.add_typer(models.app, name="models")
 app.add_typer(monitors.app, name="monitors")
+app.add_typer(pipelines.app, name="pipelines")
 app.add_typer(runs.app, name="runs")
 app.command("run")(project.run)
 app.command("init")(project.init)

@@ -22,6 +22,7 @@ from mlpilot.apidocs import ASSETS, docs_assets, docs_response
 from mlpilot.config import Settings, load_settings
 from mlpilot.models.cache import model_cache_root
 from mlpilot.monitoring.scheduler import MonitorScheduler
+from mlpilot.orchestration.scheduler import TriggerScheduler
 from mlpilot.server.auth import API_KEY_SCHEME, Authenticate
 from mlpilot.server.errors import ERROR_RESPONSES, install_error_handlers
 from mlpilot.server.limits import BodyLimit
@@ -61,14 +62,23 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         cache_root=model_cache_root(state.settings.home),
         tick_seconds=state.settings.monitor_tick_seconds,
     )
+    triggers = TriggerScheduler(
+        state.db,
+        tracking_uri=state.settings.resolved_tracking_uri(),
+        artifact_uri=state.settings.resolved_artifact_uri(),
+        home=state.settings.home,
+        tick_seconds=state.settings.pipeline_tick_seconds,
+    )
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         await serving.start()
         scheduler.start()
+        triggers.start()
         try:
             yield
         finally:
+            await asyncio.to_thread(triggers.stop)
             await asyncio.to_thread(scheduler.stop)
             await serving.stop()
             state.close()
