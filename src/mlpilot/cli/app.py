@@ -15,6 +15,7 @@ from mlpilot.cli import (
     deployments,
     experiments,
     export,
+    gate,
     keys,
     models,
     monitors,
@@ -52,6 +53,7 @@ app.command("run")(project.run)
 app.command("init")(project.init)
 app.command("server")(server.server)
 app.command("serve")(serve.serve)
+app.command("gate")(gate.gate)
 
 
 @app.callback()
