@@ -33,6 +33,11 @@ def test_every_public_name_is_exported() -> None:
         "prediction_log",
         "deployments",
         "monitoring",
+        "evaluation",
+        "orchestration",
+        "ops",
+        "pipelines",
+        "demo",
     }
     typing_helpers = {"TYPE_CHECKING", "Any"}
     lazy = {"LoadedModel", "drift"}  # resolved by mlpilot.__getattr__ so `import mlpilot` does not load pandas

@@ -53,6 +53,7 @@ def test_rollback_of_an_alias_follower_uses_the_alias_history(db: Database, mode
         "target": "@production",
         "cleared_canary": {"target": "@challenger", "weight": 0.2},
         "revision": 2,
+        "cause": "rollback",  # a rollback is unplanned work, whoever asks for it
     }
     with pytest.raises(Conflict, match="no version to roll back to") as caught:
         rollback_deployment(db, "api", actor="oncall")

@@ -103,6 +103,8 @@ EXPECTED_SCOPE: dict[tuple[str, str], Scope | None] = {
     # a version's reference profile: fitting it is a write, like registering the version
     ("GET", "/api/v1/models/{name}/versions/{version}/reference"): R,
     ("POST", "/api/v1/models/{name}/versions/{version}/reference"): W,
+    # DORA metrics
+    ("GET", "/api/v1/dora"): R,
 }
 
 # Well-formed values that name nothing: the requests that pass authorization change nothing.

@@ -13,6 +13,7 @@ from mlpilot.cli import (
     datasets,
     db,
     deployments,
+    dora,
     experiments,
     export,
     gate,
@@ -53,6 +54,7 @@ app.command("run")(project.run)
 app.command("init")(project.init)
 app.command("server")(server.server)
 app.command("serve")(serve.serve)
+app.command("dora")(dora.dora)
 app.command("gate")(gate.gate)
 
 

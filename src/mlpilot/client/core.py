@@ -21,6 +21,7 @@ import yaml
 from mlpilot.client.active_run import ActiveRun
 from mlpilot.client.buffer import MetricBuffer
 from mlpilot.client.deployments import DeploymentMethods
+from mlpilot.client.dora import DoraMethods
 from mlpilot.client.keys import KeyMethods
 from mlpilot.client.models import ModelMethods
 from mlpilot.client.monitors import MonitorMethods
@@ -48,7 +49,7 @@ def is_remote(uri: str | None) -> bool:
     return uri is not None and uri.startswith(("http://", "https://"))
 
 
-class Client(ModelMethods, KeyMethods, DeploymentMethods, MonitorMethods):
+class Client(ModelMethods, KeyMethods, DeploymentMethods, MonitorMethods, DoraMethods):
     """Track experiments, datasets and models in a database, directly or through a server."""
 
     def __init__(

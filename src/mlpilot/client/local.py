@@ -15,6 +15,8 @@ from mlpilot.artifacts import Blob, ContentStore, open_backend
 from mlpilot.client.transport import Transport
 from mlpilot.data import DatasetDiff, DatasetSummary, DatasetVersion
 from mlpilot.deployments import Deployment, DeploymentEvent, Traffic
+from mlpilot.ops.dora import dora_metrics
+from mlpilot.ops.instants import parse_instant
 from mlpilot.registry import ModelEvent, ModelRef, ModelVersion, RegisteredModel
 from mlpilot.registry import aliases as alias_service
 from mlpilot.registry import events as event_service
@@ -25,6 +27,7 @@ from mlpilot.security import ApiKey, AuditEntry, Scope
 from mlpilot.security import audit as audit_service
 from mlpilot.security import keys as key_service
 from mlpilot.store import Database, ensure_schema
+from mlpilot.store.clock import now_ms
 from mlpilot.tracking import artifacts as artifact_service
 from mlpilot.tracking import batch as batch_service
 from mlpilot.tracking import experiments as experiment_service
@@ -362,3 +365,11 @@ class LocalTransport(Transport):
         from mlpilot.monitoring import references
 
         return references.get_reference(self.db, self.content, version_service.get_version(self.db, ref)).to_dict()
+
+    # DORA ----------------------------------------------------------------------------------------
+
+    def dora(self, since: str | None, until: str | None, deployment: str | None) -> dict[str, Any]:
+        now = now_ms()
+        start = parse_instant(since, now=now, name="since") if since is not None else None
+        end = parse_instant(until, now=now, name="until") if until is not None else None
+        return dora_metrics(self.db, since=start, until=end, deployment=deployment, now=now).to_dict()

@@ -159,6 +159,7 @@ class RemoteTransport(Transport):
             "git_commit": origin.git.commit,
             "git_dirty": origin.git.dirty,
             "git_diff_hash": origin.git.diff_hash,
+            "git_committed_at": origin.git.committed_at,
             "environment": origin.environment,
         }
         return self._send("POST", Run, "/runs", body)
@@ -472,6 +473,12 @@ class RemoteTransport(Transport):
     def get_reference(self, ref: ModelRef) -> dict[str, Any]:
         found: dict[str, Any] = self._get(dict[str, Any], _reference_path(ref))
         return found
+
+    # DORA ----------------------------------------------------------------------------------------
+
+    def dora(self, since: str | None, until: str | None, deployment: str | None) -> dict[str, Any]:
+        report: dict[str, Any] = self._get(dict[str, Any], "/dora", since=since, until=until, deployment=deployment)
+        return report
 
 
 def _params(values: Mapping[str, Any]) -> dict[str, Any]:

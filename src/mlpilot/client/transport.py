@@ -231,3 +231,9 @@ class Transport(ABC):
 
     @abstractmethod
     def get_reference(self, ref: ModelRef) -> dict[str, Any]: ...
+
+    # DORA ----------------------------------------------------------------------------------------
+
+    @abstractmethod
+    def dora(self, since: str | None, until: str | None, deployment: str | None) -> dict[str, Any]:
+        """``DoraReport.to_dict()``; ``since`` and ``until`` as ``parse_instant`` reads them."""

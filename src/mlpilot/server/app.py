@@ -31,6 +31,7 @@ from mlpilot.server.routes import (
     artifacts,
     datasets,
     deployments,
+    dora,
     events,
     experiments,
     health,
@@ -108,6 +109,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         keys,
         deployments,
         monitors,
+        dora,
     ):
         app.include_router(module.router, prefix=API_PREFIX, responses=ERROR_RESPONSES)
     # Starlette routes outside /api/v1: they check keys themselves and are not in this document

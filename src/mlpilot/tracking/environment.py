@@ -25,6 +25,8 @@ class GitState:
     commit: str | None
     dirty: bool | None
     diff_hash: str | None
+    # The commit's committer time, epoch ms: where DORA's lead time for changes starts.
+    committed_at: int | None = None
 
 
 def _git(args: list[str], cwd: Path) -> bytes | None:
@@ -42,7 +44,8 @@ _git_cache: dict[Path, tuple[float, GitState]] = {}
 
 
 def capture_git(cwd: Path | None = None) -> GitState:
-    """Commit, dirty flag and a hash of the uncommitted diff (tracked and untracked-file names).
+    """Commit, its committer time, dirty flag and a hash of the uncommitted diff (tracked and
+    untracked-file names).
 
     Cached for a few seconds per folder: a loop creating many runs should not fork git three times
     per run, and the tree cannot meaningfully change between runs created that close together.
@@ -57,8 +60,11 @@ def capture_git(cwd: Path | None = None) -> GitState:
 
 
 def _read_git(where: Path) -> GitState:
-    head = _git(["rev-parse", "HEAD"], where)
-    if head is None:
+    # One call for the commit and its committer time (%ct, epoch seconds); a signature check that
+    # a user's config may switch on would add lines, so it is switched off here.
+    head = _git(["-c", "log.showSignature=false", "show", "-s", "--format=%H %ct", "HEAD"], where)
+    commit, committed_at = _commit_of(head)
+    if commit is None:
         return GitState(None, None, None)
     status = _git(["status", "--porcelain", "--untracked-files=normal"], where) or b""
     dirty = bool(status.strip())
@@ -66,7 +72,16 @@ def _read_git(where: Path) -> GitState:
     if dirty:
         diff = _git(["diff", "HEAD", "--no-color", "--no-ext-diff"], where) or b""
         diff_hash = hashlib.sha256(diff + b"\0" + status).hexdigest()
-    return GitState(head.decode().strip(), dirty, diff_hash)
+    return GitState(commit, dirty, diff_hash, committed_at)
+
+
+def _commit_of(output: bytes | None) -> tuple[str | None, int | None]:
+    """``(sha, committer time in epoch ms)`` from ``git show -s --format='%H %ct'``'s output."""
+    fields = (output or b"").decode(errors="replace").split()
+    if not fields:
+        return None, None
+    seconds = fields[1] if len(fields) > 1 else ""
+    return fields[0], int(seconds) * 1000 if seconds.isdigit() else None
 
 
 @functools.cache

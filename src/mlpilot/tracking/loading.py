@@ -95,6 +95,7 @@ def load_runs(conn: Connection, ids: Sequence[str]) -> list[Run]:
                 git_commit=row["git_commit"],
                 git_dirty=row["git_dirty"],
                 git_diff_hash=row["git_diff_hash"],
+                git_committed_at=row["git_committed_at"],
                 environment_hash=row["environment_hash"],
                 params=param_map.get(run_id, {}),
                 metrics=metric_map.get(run_id, {}),

@@ -75,6 +75,7 @@ class Run:
     git_commit: str | None = None
     git_dirty: bool | None = None
     git_diff_hash: str | None = None
+    git_committed_at: int | None = None  # epoch ms of the commit: where DORA's lead time starts
     environment_hash: str | None = None
     params: Mapping[str, str] = field(default_factory=dict)
     metrics: Mapping[str, float] = field(default_factory=dict)

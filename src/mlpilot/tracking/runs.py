@@ -79,6 +79,7 @@ def create_run(
                 git_commit=origin.git.commit,
                 git_dirty=origin.git.dirty,
                 git_diff_hash=origin.git.diff_hash,
+                git_committed_at=origin.git.committed_at,
                 environment_hash=env_hash,
             )
         )
@@ -101,6 +102,7 @@ def create_run(
         git_commit=origin.git.commit,
         git_dirty=origin.git.dirty,
         git_diff_hash=origin.git.diff_hash,
+        git_committed_at=origin.git.committed_at,
         environment_hash=env_hash,
         tags=tags_clean,
     )

@@ -54,6 +54,7 @@ class RunBody(_Body):
     git_commit: str | None = None
     git_dirty: bool | None = None
     git_diff_hash: str | None = None
+    git_committed_at: Int64 | None = Field(default=None, description="Epoch ms of the commit's committer time.")
     environment: dict[str, Any] | None = Field(default=None, description="Python, platform and packages.")
 
 

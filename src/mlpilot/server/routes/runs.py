@@ -24,7 +24,7 @@ def create_run(body: RunBody, caller: Writer) -> Response:
     origin = run_service.RunOrigin(
         user=body.user,
         entry_point=body.entry_point,
-        git=GitState(body.git_commit, body.git_dirty, body.git_diff_hash),
+        git=GitState(body.git_commit, body.git_dirty, body.git_diff_hash, body.git_committed_at),
         environment=body.environment,
     )
     run = run_service.create_run(
