@@ -1,7 +1,10 @@
-"""Requests and errors per deployment and minute: what a monitor's error rate is computed from.
+"""Requests and errors per deployment, served version and minute: what a monitor's error rate and a
+canary's verdict are computed from.
 
 Serving workers add their counts every few seconds (an upsert that adds, so any number of workers
-and replicas can write the same minute); monitors sum the minutes of a window.
+and replicas can write the same minute); monitors sum the minutes of a window, over every version
+or over one. Version 0 holds the requests refused before a version was chosen (bad key, bad body,
+an unready deployment), so every request is counted once, under exactly one version.
 """
 
 from __future__ import annotations
@@ -15,9 +18,12 @@ from mlpilot.store import Database
 from mlpilot.store.schema import request_counts
 from mlpilot.store.upsert import upsert_insert
 
-__all__ = ["MINUTE_MS", "RequestCounts", "add_request_counts", "read_request_counts"]
+__all__ = ["MINUTE_MS", "UNKNOWN_VERSION", "CountKey", "RequestCounts", "add_request_counts", "read_request_counts"]
 
 MINUTE_MS = 60_000
+UNKNOWN_VERSION = 0
+# (deployment, served version, minute start in epoch ms).
+CountKey = tuple[str, int, int]
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,14 +52,27 @@ class RequestCounts:
         }
 
 
-def add_request_counts(db: Database, counts: Mapping[tuple[str, int], RequestCounts]) -> None:
-    """Add ``counts`` keyed by (deployment, minute start in epoch ms) to what is stored."""
+def _with_version(key: CountKey | tuple[str, int]) -> CountKey:
+    if len(key) == 2:
+        deployment, minute = key
+        return deployment, UNKNOWN_VERSION, minute
+    return key
+
+
+def add_request_counts(
+    db: Database, counts: Mapping[CountKey, RequestCounts] | Mapping[tuple[str, int], RequestCounts]
+) -> None:
+    """Add ``counts`` to what is stored. Keys are (deployment, version, minute start in epoch ms);
+    a (deployment, minute) key counts under version 0, not known."""
     if not counts:
         return
+    # One order for every writer, so concurrent upserts of the same minutes cannot deadlock.
+    keyed = sorted((_with_version(key), added) for key, added in counts.items())
     with db.write() as conn:
-        for (deployment, minute), added in sorted(counts.items()):
+        for (deployment, version, minute), added in keyed:
             insert = upsert_insert(db.dialect, request_counts).values(
                 deployment=deployment,
+                version=version,
                 minute=minute,
                 requests=added.requests,
                 server_errors=added.server_errors,
@@ -71,8 +90,11 @@ def add_request_counts(db: Database, counts: Mapping[tuple[str, int], RequestCou
             )
 
 
-def read_request_counts(db: Database, deployment: str, since: int, until: int) -> RequestCounts:
-    """The sums over the minutes that start in ``since <= minute < until``."""
+def read_request_counts(
+    db: Database, deployment: str, since: int, until: int, version: int | None = None
+) -> RequestCounts:
+    """The sums over the minutes that start in ``since <= minute < until``: of ``version`` only
+    (0 for the requests refused before a version was chosen), or of every version when None."""
     query = sa.select(
         sa.func.coalesce(sa.func.sum(request_counts.c.requests), 0),
         sa.func.coalesce(sa.func.sum(request_counts.c.server_errors), 0),
@@ -82,6 +104,8 @@ def read_request_counts(db: Database, deployment: str, since: int, until: int) -
         request_counts.c.minute >= since,
         request_counts.c.minute < until,
     )
+    if version is not None:
+        query = query.where(request_counts.c.version == version)
     with db.read() as conn:
         row = conn.execute(query).one()
     return RequestCounts(int(row[0]), int(row[1]), int(row[2]))

@@ -111,7 +111,7 @@ def serving_routes(runtime: ServingRuntime) -> list[BaseRoute]:
 class _Call:
     """One request in flight: its id, when it came in, and how its errors are shaped."""
 
-    __slots__ = ("oip", "request", "request_id", "runtime", "started")
+    __slots__ = ("oip", "request", "request_id", "runtime", "started", "version")
 
     def __init__(self, runtime: ServingRuntime, request: Request) -> None:
         self.runtime = runtime
@@ -120,6 +120,9 @@ class _Call:
         given = request.headers.get("x-request-id")
         self.request_id = given if given is not None and _REQUEST_ID.match(given) else uuid.uuid4().hex
         self.oip = request.url.path.startswith("/v2")
+        # The version chosen to answer, once one is: a request that then fails still counts
+        # against it (a canary that raises must show its own error rate).
+        self.version = 0
 
     async def authorize(self, scope: KeyScope) -> ApiKey:
         presented = _bearer(self.request.headers.get("authorization"))
@@ -217,6 +220,7 @@ async def _predict_inner(call: _Call, name: str) -> tuple[Response, str]:
     else:
         payload, probabilities = decode_predict_body(body, content_type, max_rows)
     loaded, role = endpoint.route(call.request.headers.get("x-routing-key"))
+    call.version = loaded.version
     _mirror(call, endpoint.shadow(), loaded, payload)
     outcome = await loaded.predict(Job(payload, probabilities, call.request_id, role, call.started))
     content: dict[str, Any] = {
@@ -249,6 +253,7 @@ async def _infer_inner(call: _Call, name: str) -> tuple[Response, str]:
         loaded, role = endpoint.version(number), "primary"
     else:
         loaded, role = endpoint.route(call.request.headers.get("x-routing-key"))
+    call.version = loaded.version
     request = decode_infer(await call.json(), loaded.signature, runtime.settings.serve_max_rows)
     wants_probabilities = "predict_proba" in request.outputs
     outcome: Outcome = await loaded.predict(
@@ -285,7 +290,7 @@ async def _observed(
         gauge.dec()
     metrics.requests.labels(label, version, route, str(response.status_code)).inc()
     if label != "unknown":
-        call.runtime.tally.count(label, response.status_code)
+        call.runtime.tally.count(label, response.status_code, call.version)
     metrics.latency.labels(label, route).observe(time.perf_counter() - call.started)
     return response
 
