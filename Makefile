@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 BIN := $(VENV)/bin
 DEMO_HOME ?= .mlpilot
 
-.PHONY: demo test lint typecheck bench install install-dev clean
+.PHONY: demo tour test lint typecheck bench install install-dev clean
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -21,7 +21,12 @@ install: $(VENV)/.installed
 
 install-dev: $(VENV)/.installed-dev
 
+# The closed loop: drift, alert, retrain, gate, canary, promote (about two minutes on two cores).
 demo: install
+	$(BIN)/mlpilot --home $(DEMO_HOME) demo
+
+# The command-line tour: projects, registry, server, serving, monitoring one command at a time.
+tour: install
 	MLPILOT_HOME=$(DEMO_HOME) MLPILOT="$(BIN)/mlpilot" PYTHON="$(PY)" bash examples/demo.sh
 
 lint: install-dev

@@ -12,6 +12,7 @@ from rich.markup import escape
 from mlpilot.cli import (
     datasets,
     db,
+    demo,
     deployments,
     dora,
     experiments,
@@ -55,6 +56,7 @@ app.command("init")(project.init)
 app.command("server")(server.server)
 app.command("serve")(serve.serve)
 app.command("dora")(dora.dora)
+app.command("demo")(demo.demo)
 app.command("gate")(gate.gate)
 
 

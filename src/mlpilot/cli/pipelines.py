@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
@@ -22,8 +22,10 @@ from mlpilot.orchestration.triggers import (
     list_triggers,
     set_trigger_enabled,
 )
-from mlpilot.pipelines import Pipeline, load_source, run_pipeline
 from mlpilot.projects.params import parse_assignments
+
+if TYPE_CHECKING:
+    from mlpilot.pipelines import Pipeline
 
 app = typer.Typer(help="Pipelines: cached, fanned-out, tracked DAGs of Python steps.", no_args_is_help=True)
 
@@ -70,6 +72,9 @@ def _print_run(run: PipelineRun) -> None:
 
 
 def _load(source: str) -> Pipeline:
+    # Pipelines load pandas; only the commands that run user code import them.
+    from mlpilot.pipelines import Pipeline, load_source
+
     found = load_source(source)
     if not isinstance(found, Pipeline):
         raise InvalidInput(f"{source} is a {type(found).__name__}, not a @pipeline", hint="Decorate it with @pipeline.")
@@ -101,6 +106,8 @@ def run(
     as_json: JsonFlag = False,
 ) -> None:
     """Run a pipeline; exits 1 when a step failed."""
+    from mlpilot.pipelines import run_pipeline
+
     result = run_pipeline(
         _load(source),
         parse_assignments(params or []),

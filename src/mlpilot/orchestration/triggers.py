@@ -20,7 +20,6 @@ from apscheduler.triggers.cron import CronTrigger
 from sqlalchemy.engine import Connection, RowMapping
 
 from mlpilot.errors import InvalidInput, NotFound
-from mlpilot.monitoring.monitors import get_monitor
 from mlpilot.orchestration.stored import pipeline_row
 from mlpilot.store import Database
 from mlpilot.store.clock import now_ms
@@ -162,6 +161,8 @@ def _check_spec(db: Database, kind: str, spec: Mapping[str, Any]) -> dict[str, A
     monitor = spec.get("monitor")
     if not isinstance(monitor, str) or not monitor:
         raise InvalidInput("an alert trigger names its monitor", hint="Pass --on-alert MONITOR.")
+    from mlpilot.monitoring.monitors import get_monitor  # monitoring loads pandas; only alert triggers need it
+
     get_monitor(db, monitor)
     return {"monitor": monitor}
 

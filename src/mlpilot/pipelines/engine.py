@@ -112,7 +112,7 @@ def run_pipeline(
         if values:
             client.log_params(parent.id, values)
         for node in graph.nodes:
-            pool = _run_node(client, db, pipeline, record.id, parent.id, node, state, cache, workers, pool)
+            pool = _run_node(client, db, pipeline, record, parent.id, node, state, cache, workers, pool)
     except BaseException as interrupted:
         _end(client, db, record.id, parent.id, state, started, f"interrupted: {type(interrupted).__name__}")
         raise
@@ -151,7 +151,7 @@ def _run_node(
     client: Client,
     db: Database,
     pipeline: Pipeline,
-    record_id: str,
+    record: PipelineRun,
     parent: str,
     node: Node,
     state: _State,
@@ -159,6 +159,7 @@ def _run_node(
     workers: int | None,
     pool: Executor | None,
 ) -> Executor | None:
+    record_id, trigger = record.id, record.trigger
     upstream = {handle.node for handle in node.inputs.values()}
     broken = sorted(upstream - set(state.outputs))
     if broken:
@@ -204,7 +205,8 @@ def _run_node(
             parent_run_id=parent,
         )
         step_run = start_step_run(db, record_id, instance, cache_key=key, run_id=run.id, details={"params": params})
-        pending.append((index, Task(node.step, instance, params, inputs, datasets, run.id), step_run))
+        task = Task(node.step, instance, params, inputs, datasets, run.id, pipeline.name, record_id, trigger)
+        pending.append((index, task, step_run))
         results.append(None)
     if pending:
         pool = _execute(client, pipeline, node, pending, results, db, state, workers, pool)

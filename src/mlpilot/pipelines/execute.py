@@ -11,6 +11,7 @@ import pandas as pd
 
 from mlpilot.client.fluent import running_in, set_tracking_uri
 from mlpilot.errors import InvalidInput
+from mlpilot.pipelines.context import StepContext, entered
 from mlpilot.pipelines.sources import load_source
 from mlpilot.pipelines.values import load_output, save_output
 
@@ -31,6 +32,9 @@ class Task:
     inputs: dict[str, Any]  # parameter → an output reference, or a list of them for a fan-out
     datasets: dict[str, str]  # parameter → the dataset name its DataFrame is versioned under
     run_id: str
+    pipeline: str
+    pipeline_run_id: str
+    trigger: dict[str, Any]
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,7 +62,10 @@ def _split(task: Task, value: Any) -> dict[str, Any]:
 def execute(client: Client, task: Task) -> TaskResult:
     """Never raises for the step's own failure: the error text comes back to be recorded."""
     try:
-        with running_in(client, task.run_id):
+        context = StepContext(
+            task.pipeline, task.pipeline_run_id, task.instance, task.run_id, dict(task.params), dict(task.trigger)
+        )
+        with running_in(client, task.run_id), entered(context):
             args = {param: _read(client, ref) for param, ref in task.inputs.items()}
             for param, value in args.items():
                 if isinstance(value, pd.DataFrame) and param in task.datasets:

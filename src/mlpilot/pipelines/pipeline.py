@@ -5,7 +5,7 @@ from __future__ import annotations
 import inspect
 import typing
 from collections.abc import Callable, Mapping
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, overload
 
 from mlpilot.errors import InvalidInput
 from mlpilot.pipelines.graph import Graph, composing
@@ -111,6 +111,12 @@ def _convert(pipeline: str, name: str, kind: Any, value: Any) -> Any:
             hint=f"Pass -P {name}=" + {"bool": "true", "int": "3", "float": "0.5"}[kind.__name__] + ".",
         ) from None
     return value
+
+
+@overload
+def pipeline(fn: Callable[..., Any], /) -> Pipeline: ...
+@overload
+def pipeline(*, name: str | None = None) -> Callable[[Callable[..., Any]], Pipeline]: ...
 
 
 def pipeline(
