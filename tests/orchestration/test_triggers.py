@@ -13,7 +13,7 @@ from mlpilot.deployments import create_deployment
 from mlpilot.errors import InvalidInput, NotFound
 from mlpilot.monitoring.monitors import create_monitor
 from mlpilot.orchestration.records import RunState
-from mlpilot.orchestration.runs import finish_pipeline_run, start_pipeline_run
+from mlpilot.orchestration.runs import finish_pipeline_run, list_pipeline_runs, start_pipeline_run
 from mlpilot.orchestration.triggers import (
     claim_trigger,
     create_trigger,
@@ -182,3 +182,26 @@ def test_bad_triggers_are_refused_and_nothing_is_stored(
     with pytest.raises(error, match=message):
         create_trigger(store.db, pipeline, kind, spec)
     assert list_triggers(store.db) == []
+
+
+def test_a_burst_of_a_hundred_alerts_in_a_minute_starts_one_run(store: Any, tmp_path: Any) -> None:
+    from mlpilot.orchestration.scheduler import TriggerScheduler
+
+    _monitor(store)
+    create_trigger(store.db, "retrain", "alert", {"monitor": "watch"})
+    ids = [_alert(store, "drift_share" if i % 2 else "error_rate") for i in range(100)]
+    scheduler = TriggerScheduler(
+        store.db,
+        tracking_uri=store.tracking_uri,
+        artifact_uri=str(tmp_path / "artifacts"),
+        home=tmp_path,
+        tick_seconds=0,
+    )
+    launched = [scheduler.tick() for _ in range(5)]  # five ticks while the burst is handled
+    scheduler.wait(timeout=120)
+    assert [len(batch) for batch in launched] == [1, 0, 0, 0, 0]
+    assert launched[0][0].reason["alerts"] == ids
+    assert launched[0][0].process.returncode == 0, launched[0][0].log_path.read_text()
+    runs = list_pipeline_runs(store.db, "retrain")
+    assert len(runs) == 1 and runs[0].trigger["alerts"] == ids
+    assert scheduler.tick() == []

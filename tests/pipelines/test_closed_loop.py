@@ -89,3 +89,33 @@ def test_deploy_then_canary_and_promote_a_better_model_then_refuse_an_equal_one(
     assert gate["verdict"] == "NOT_BLESSED" and any("roc_auc>=+0.01" in reason for reason in gate["reasons"])
     assert _value(third, "roll_out")["action"] == "none"
     assert [v.version for v in client.list_model_versions("loans")] == [1, 2]
+
+
+def test_a_challenger_that_fails_on_live_traffic_is_rolled_back_automatically(
+    loop: tuple[Client, LiveServer],
+) -> None:
+    from tests.pipelines.fragile import fragile_retrain
+
+    client, server = loop
+    client.register_dataset(history(1, 9, 400), "loans")
+    assert retrain.run(FAST, client=client, workers=1).succeeded  # the champion, v1
+    _, key = create_key(client.db, "traffic", "predict,write", actor="test")
+    traffic = Traffic(server.url, key, "loans-api")
+    traffic.send(history(10, 10, 300, seed=5))
+    traffic.start()
+    try:
+        result = fragile_retrain.run(client=client)
+    finally:
+        traffic.stop()
+
+    assert result.succeeded, result.record.error
+    assert _value(result, "gate")["verdict"] == "BLESSED"
+    rollout = _value(result, "roll_out")
+    assert rollout["action"] == "rolled_back" and rollout["version"] == 2, rollout
+    assert any("p99 latency" in reason for reason in rollout["reasons"]), rollout["reasons"]
+    assert client.get_model_version("loans", "@production").version == 1
+    deployment = get_deployment(client.db, "loans-api")
+    assert deployment.canary is None and deployment.pinned_version is None
+    actions = [event.action for event in deployment_events(client.db, "loans-api")]
+    assert actions[:3] == ["canary_cleared", "canary_judged", "canary_set"]
+    assert traffic.failed == 0 and traffic.versions.get(2, 0) > 0, traffic.errors

@@ -92,3 +92,44 @@ def test_outputs_are_named_by_the_decorator_or_counted_from_a_tuple_annotation()
     assert three.outputs == ("a", "b", "c")
     with pytest.raises(InvalidInput, match="name each output once"):
         step(outputs=("x", "x"))(lambda: None)
+
+
+def test_a_missing_input_or_an_output_of_another_pipeline_is_refused_naming_the_step() -> None:
+    from mlpilot.pipelines.graph import Output
+
+    @pipeline
+    def missing() -> None:
+        sample.split()
+
+    with pytest.raises(InvalidInput, match="step 'split': missing a required argument: 'data'"):
+        missing.compose()
+
+    @pipeline
+    def foreign() -> None:
+        sample.split(Output("elsewhere", "output"))
+
+    with pytest.raises(InvalidInput, match="step 'split' takes an output of 'elsewhere', which is not a step"):
+        foreign.compose()
+
+
+@pytest.mark.parametrize(
+    ("arguments", "message"),
+    [
+        ({"requirements": ["acc>=0.9"]}, "the gate requires 'acc', which evaluation does not produce"),
+        ({"requirements": ["rmse<=3"], "task": "classification"}, "'rmse', which evaluation does not produce"),
+        ({"requirements": ["accuracy=>0.9"]}, "accuracy=>0.9"),
+        ({"requirements": [], "select_by": "auc"}, "select_by 'auc' is not a metric"),
+    ],
+)
+def test_a_gate_with_a_metric_evaluation_does_not_produce_is_refused_while_composing(
+    arguments: dict[str, object], message: str
+) -> None:
+    from mlpilot.pipelines import evaluate_and_gate
+
+    @pipeline
+    def gated() -> None:
+        data = sample.make_data()
+        evaluate_and_gate(sample.train(data), data, label="label", model="m", **arguments)
+
+    with pytest.raises(InvalidInput, match=message):
+        gated.compose()

@@ -46,13 +46,14 @@ class Traffic:
             self._frames.append(frame.reset_index(drop=True))
 
     def start(self, *, timeout: float = 30.0) -> None:
-        """Start sending once the server serves the deployment (its workers pick new ones up within a second)."""
+        """Start sending once the server serves the deployment: its workers pick a new one up within a
+        second (404 until then) and load its model (503 until then)."""
         deadline = time.monotonic() + timeout
         while True:
             try:
                 self._post(f"/v1/deployments/{self.deployment}/predict", {"instances": []})
             except urllib.error.HTTPError as answer:
-                if answer.code != 404 or time.monotonic() > deadline:
+                if answer.code not in (404, 503) or time.monotonic() > deadline:
                     break  # served (an empty batch is refused with 400), or never: the loop will say
             except OSError:
                 if time.monotonic() > deadline:

@@ -9,11 +9,9 @@ the run goes, so `mlpilot pipelines show` follows a run in progress.
 from __future__ import annotations
 
 import logging
-import multiprocessing
 import os
 import time
 from collections.abc import Mapping
-from concurrent.futures import Executor, ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -33,9 +31,10 @@ from mlpilot.orchestration.runs import (
 )
 from mlpilot.orchestration.stored import save_pipeline
 from mlpilot.pipelines.cache import cache_key
-from mlpilot.pipelines.execute import Task, TaskResult, execute, init_worker, run_in_worker
+from mlpilot.pipelines.execute import Task, TaskResult, execute
 from mlpilot.pipelines.graph import Many, Node, Output
 from mlpilot.pipelines.values import load_output
+from mlpilot.pipelines.workers import WorkerPool
 from mlpilot.store import Database
 from mlpilot.tracking.environment import current_user
 from mlpilot.tracking.records import RunStatus
@@ -107,18 +106,25 @@ def run_pipeline(
     )
     attach_tracked_run(db, record.id, parent.id)
     state = _State()
-    pool: Executor | None = None
+    widest = max((len(node.grid) for node in graph.nodes if node.grid is not None), default=0)
+    size = min(widest, workers or os.cpu_count() or 1)
+    pool = (
+        WorkerPool(size, source=source, tracking_uri=client.tracking_uri, artifact_uri=client.artifact_uri)
+        if size >= 2
+        else None
+    )
     try:
         if values:
             client.log_params(parent.id, values)
-        for node in graph.nodes:
-            pool = _run_node(client, db, pipeline, record, parent.id, node, state, cache, workers, pool)
+        for position, node in enumerate(graph.nodes):
+            fan_out_ahead = any(later.grid is not None for later in graph.nodes[position + 1 :])
+            _run_node(client, db, pipeline, record, parent.id, node, state, cache, pool, fan_out_ahead)
     except BaseException as interrupted:
         _end(client, db, record.id, parent.id, state, started, f"interrupted: {type(interrupted).__name__}")
         raise
     finally:
         if pool is not None:
-            pool.shutdown(wait=True, cancel_futures=True)
+            pool.close()
     error = None
     if state.failed:
         skipped = f"; skipped after them: {', '.join(state.skipped)}" if state.skipped else ""
@@ -156,9 +162,9 @@ def _run_node(
     node: Node,
     state: _State,
     use_cache: bool,
-    workers: int | None,
-    pool: Executor | None,
-) -> Executor | None:
+    pool: WorkerPool | None,
+    fan_out_ahead: bool,
+) -> None:
     record_id, trigger = record.id, record.trigger
     upstream = {handle.node for handle in node.inputs.values()}
     broken = sorted(upstream - set(state.outputs))
@@ -168,7 +174,7 @@ def _run_node(
                 db, record_id, instance, StepState.SKIPPED, error=f"upstream step(s) {', '.join(broken)} failed"
             )
         state.skipped.append(node.name)  # and so is everything downstream of it
-        return pool
+        return
     inputs: dict[str, Any] = {}
     hashes: dict[str, Any] = {}
     for param, handle in node.inputs.items():
@@ -209,43 +215,33 @@ def _run_node(
         pending.append((index, task, step_run))
         results.append(None)
     if pending:
-        pool = _execute(client, pipeline, node, pending, results, db, state, workers, pool)
+        if pool is not None and fan_out_ahead:
+            pool.warm()  # something runs, so the fan-out ahead likely will too: start its workers now
+        _execute(client, node, pending, results, db, state, pool)
     if any(result is None for result in results):
         state.failed.append(node.name)
     else:
         state.outputs[node.name] = [result for result in results if result is not None]
-    return pool
 
 
 def _execute(
     client: Client,
-    pipeline: Pipeline,
     node: Node,
     pending: list[tuple[int, Task, int]],
     results: list[dict[str, Any] | None],
     db: Database,
     state: _State,
-    workers: int | None,
-    pool: Executor | None,
-) -> Executor | None:
-    size = min(len(pending), workers or os.cpu_count() or 1)
-    if node.grid is None or size < 2:
+    pool: WorkerPool | None,
+) -> None:
+    if node.grid is None or pool is None or len(pending) < 2:
         done = [execute(client, task) for _, task, _ in pending]
     else:
-        if pool is None:
-            pool = ProcessPoolExecutor(
-                max_workers=size,
-                mp_context=multiprocessing.get_context("spawn"),
-                initializer=init_worker,
-                initargs=(pipeline.source, client.tracking_uri, client.artifact_uri),
-            )
-        client.flush()
-        done = list(pool.map(run_in_worker, [task for _, task, _ in pending]))
+        client.flush()  # the workers read what this process logged
+        done = pool.map([task for _, task, _ in pending])
     for (index, task, step_run), result in zip(pending, done, strict=True):
         _record(client, db, task, step_run, result)
         state.executed += 1
         results[index] = result.outputs
-    return pool
 
 
 def _record(client: Client, db: Database, task: Task, step_run: int, result: TaskResult) -> None:

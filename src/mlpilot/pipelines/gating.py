@@ -6,15 +6,23 @@ Never cached: the champion it compares with is whatever the alias points at when
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import pandas as pd
 
 from mlpilot.client import fluent
 from mlpilot.errors import InvalidInput, NotFound
-from mlpilot.evaluation import evaluate_model, gate, is_lower_better, parse_requirements
-from mlpilot.pipelines.step import step
+from mlpilot.evaluation import (
+    CLASSIFICATION_METRICS,
+    REGRESSION_METRICS,
+    evaluate_model,
+    gate,
+    is_lower_better,
+    parse_requirements,
+    refuse_unknown_metrics,
+)
+from mlpilot.pipelines.step import Step
 from mlpilot.pipelines.values import ModelOutput
 
 __all__ = ["evaluate_and_gate"]
@@ -51,13 +59,14 @@ def _evaluate_and_gate(
     if not pool:
         raise InvalidInput("the gate got no candidate model")
     rules = list(requirements or [])
-    parse_requirements(rules)  # a bad expression fails before anything is scored
+    refuse_unknown_metrics(parse_requirements(rules), task)  # before anything is scored
     client = fluent.get_client()
     scored = []
     for index, candidate in enumerate(pool):
         evaluation = evaluate_model(candidate.load(), holdout, label, task)  # type: ignore[arg-type]
         scored.append((index, candidate, evaluation))
     resolved_task = scored[0][2].task
+    refuse_unknown_metrics(parse_requirements(rules), resolved_task)  # e.g. rmse asked of a classifier
     metric = _select_metric(select_by, rules, resolved_task)
     index, best, best_eval = min(scored, key=lambda item: _score(item[2].metrics, metric))
     try:
@@ -99,4 +108,19 @@ def _evaluate_and_gate(
     }
 
 
-evaluate_and_gate = step(cache=False, name="gate")(_evaluate_and_gate)
+def _check(params: Mapping[str, Any]) -> None:
+    """While composing: a bad requirement or a metric evaluation never produces is refused before
+    anything runs."""
+    task = params.get("task")
+    if task is not None and task not in ("classification", "regression"):
+        raise InvalidInput(f"gate task {task!r} is not 'classification' or 'regression'")
+    refuse_unknown_metrics(parse_requirements(list(params.get("requirements") or [])), task)
+    select_by = params.get("select_by")
+    known = (*CLASSIFICATION_METRICS, *REGRESSION_METRICS)
+    if select_by is not None and select_by not in known:
+        raise InvalidInput(
+            f"gate select_by {select_by!r} is not a metric evaluation produces", hint=f"Use one of: {', '.join(known)}."
+        )
+
+
+evaluate_and_gate = Step(_evaluate_and_gate, name="gate", cache=False, check=_check)

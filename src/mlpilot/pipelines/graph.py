@@ -98,6 +98,13 @@ class Graph:
         grid: Sequence[Mapping[str, Any]] | None,
     ) -> Node:
         taken = {node.name for node in self.nodes}
+        foreign = sorted({handle.node for handle in inputs.values()} - taken)
+        if foreign:
+            raise InvalidInput(
+                f"step {step.name!r} takes an output of {', '.join(map(repr, foreign))}, which is not a step "
+                "of this pipeline",
+                hint="Pass outputs of steps called in the same @pipeline function, after calling them.",
+            )
         name = step.name
         if name in taken:
             name = next(f"{step.name}_{i}" for i in itertools.count(2) if f"{step.name}_{i}" not in taken)

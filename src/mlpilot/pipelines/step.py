@@ -23,12 +23,19 @@ __all__ = ["Step", "locate_step", "step"]
 
 class Step:
     def __init__(
-        self, fn: Callable[..., Any], *, name: str | None = None, outputs: Sequence[str] | None = None, cache: bool
+        self,
+        fn: Callable[..., Any],
+        *,
+        name: str | None = None,
+        outputs: Sequence[str] | None = None,
+        cache: bool,
+        check: Callable[[Mapping[str, Any]], None] | None = None,
     ) -> None:
         functools.update_wrapper(self, fn)
         self.fn = fn
         self.name = name or fn.__name__
         self.cache = cache
+        self.check = check  # called with the literal parameters while composing: refuse early
         self.signature = inspect.signature(fn)
         self.outputs: tuple[str, ...] = tuple(outputs) if outputs is not None else _outputs_from_annotation(fn)
         if len(set(self.outputs)) != len(self.outputs) or not self.outputs:
@@ -46,6 +53,8 @@ class Step:
         if graph is None:
             return self.fn(*args, **kwargs)
         inputs, params = self._bind(args, kwargs)
+        if self.check is not None:
+            self.check(params)
         node = graph.add(self, inputs, params, None)
         handles = tuple(Output(node.name, output) for output in self.outputs)
         return handles[0] if len(handles) == 1 else handles
@@ -69,6 +78,8 @@ class Step:
             clash = set(extra) & (set(inputs) | set(fixed))
             if clash:
                 raise InvalidInput(f"{self.name}.map: {sorted(clash)} given both as arguments and in the grid")
+            if self.check is not None:
+                self.check({**fixed, **extra})
         node = graph.add(self, inputs, fixed, sets)
         handles = tuple(Many(node.name, output, len(sets)) for output in self.outputs)
         return handles[0] if len(handles) == 1 else handles
