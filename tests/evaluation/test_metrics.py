@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 
 import numpy as np
+import pandas as pd
 import pytest
 from sklearn import metrics as skm
 from sklearn.datasets import load_breast_cancer, load_diabetes, load_iris
@@ -122,3 +123,49 @@ def test_regression_edge_cases_are_absent_not_nan() -> None:
 def test_lower_is_better_names() -> None:
     assert all(is_lower_better(name) for name in ("log_loss", "mae", "rmse", "mape", "val_loss", "squared_error"))
     assert not any(is_lower_better(name) for name in ("accuracy", "f1", "roc_auc", "r2", "precision"))
+
+
+def test_positive_label_absent_from_a_one_class_window_is_still_the_positive_class() -> None:
+    found = classification_metrics([0, 0], [0, 0], positive_label=1)
+    assert found.values["accuracy"] == 1.0
+    assert "precision" not in found.values and "recall" not in found.values and "f1" not in found.values
+    with pytest.raises(InvalidInput, match="positive label 7 is not one of the classes"):
+        classification_metrics([0, 1, 2], [0, 1, 2], positive_label=7)  # a typo is refused with several classes too
+    several = classification_metrics([0, 1, 2], [0, 1, 1], positive_label=2)
+    assert "Ignored" in several.notes["positive_label"]
+    assert several.values["recall"] == pytest.approx(skm.recall_score([0, 1, 2], [0, 1, 1], average="macro"))
+    assert "Never predicted, so counted as 0: [2]" in several.notes["precision"]
+
+
+def test_probabilities_as_a_frame_with_missing_and_rounded_rows() -> None:
+    y, pred = np.array([0, 1, 1, 0, 1]), np.array([0, 1, 0, 0, 1])
+    p = np.array([0.2, 0.9, 0.4, np.nan, 0.7], dtype=np.float32).astype(np.float64)
+    proba = pd.DataFrame({"0": 1 - p + 1e-7, "1": p})  # string columns, rows off by rounding
+    found = classification_metrics(y, pred, proba)
+    keep = ~np.isnan(p)
+    assert "Left out 1 rows with missing probabilities" in found.notes["proba"]
+    assert found.values["roc_auc"] == pytest.approx(skm.roc_auc_score(y[keep], p[keep]))
+    rows = proba.to_numpy()[keep]
+    assert found.values["log_loss"] == pytest.approx(skm.log_loss(y[keep], rows / rows.sum(axis=1, keepdims=True)))
+    assert "rescaled" in found.notes["log_loss"]
+    with pytest.raises(InvalidInput, match=r"outside \[0, 1\]"):
+        classification_metrics([0, 1], [0, 1], np.array([[1.5, -0.5], [0.0, 1.0]]), [0, 1])
+    with pytest.raises(InvalidInput, match="2 rows but y_true has 3"):
+        classification_metrics([0, 1, 1], [0, 1, 1], np.array([[0.5, 0.5], [0.5, 0.5]]), [0, 1])
+    unnamed = classification_metrics([0, 1], [0, 1], np.array([[0.9, 0.1], [0.2, 0.8]]))
+    assert "roc_auc" not in unnamed.values and "class of each probability column" in unnamed.notes["roc_auc"]
+
+
+def test_multiclass_roc_auc_averages_the_classes_it_is_defined_for() -> None:
+    proba = np.array([[0.7, 0.2, 0.1], [0.2, 0.7, 0.1], [0.6, 0.3, 0.1], [0.1, 0.8, 0.1]])
+    found = classification_metrics(["a", "b", "a", "b"], ["a", "b", "a", "b"], proba, ["a", "b", "c"])
+    assert found.values["roc_auc"] == pytest.approx(1.0)  # "c" has no labels, so no AUC of its own
+    assert "over the 2 classes" in found.notes["roc_auc"] and "Left out: ['c']" in found.notes["roc_auc"]
+    assert found.values["log_loss"] == pytest.approx(skm.log_loss([0, 1, 0, 1], proba, labels=[0, 1, 2]))
+
+
+def test_one_column_frames_and_arrays_are_one_value_per_row() -> None:
+    found = regression_metrics(pd.DataFrame({"y": [1.0, 2.0, 3.0]}), np.array([[1.0], [2.0], [4.0]]))
+    assert found.values["mae"] == pytest.approx(1 / 3)
+    with pytest.raises(InvalidInput, match="one-dimensional"):
+        regression_metrics(np.zeros((2, 2)), [1.0, 2.0])

@@ -118,7 +118,7 @@ def test_float_labels_with_nulls_match_integer_columns() -> None:
     result = classification_performance(y, pred, proba)
     keep = y.notna().to_numpy()
     assert result.rows == 5
-    assert "Dropped 1 of 6 rows" in result.notes["rows"]
+    assert "Left out 1 of 6 rows" in result.notes["rows"]
     assert result.metrics["roc_auc"] == pytest.approx(skm.roc_auc_score(y[keep], proba["1"][keep]), **EXACT)
     assert result.metrics["log_loss"] == pytest.approx(skm.log_loss(y[keep], proba[keep].to_numpy()), **EXACT)
 
@@ -127,10 +127,10 @@ def test_empty_input_gives_no_metrics() -> None:
     for result in (classification_performance([], []), classification_performance([None], [1])):
         assert result.rows == 0
         assert all(value is None for value in result.metrics.values())
-        assert all(result.notes[name] == "no labelled rows" for name in CLASSIFICATION_METRICS)
+        assert all(result.notes[name] == "No labelled rows." for name in CLASSIFICATION_METRICS)
     result = regression_performance([], [])
     assert result.metrics == dict.fromkeys(REGRESSION_METRICS)
-    assert result.notes["r2"] == "no labelled rows"
+    assert result.notes["r2"] == "No labelled rows."
 
 
 def test_single_class_and_missing_proba_are_explained() -> None:
