@@ -649,13 +649,18 @@ def sample(
     )
     non_2xx_logged = sum(n for code, n in result["server_log"]["statuses"].items() if not code.startswith("2"))
     if "metrics_total" in result:
-        # mlpilot answers a request whose client hung up (ClientDisconnect while reading the body, at
-        # the end of a wrk run) with a 500 that nobody receives and counts it in its metrics: those
-        # 500s are recorded (metrics_total) but not counted as errors here.
+        # A request whose client hung up (at the end of a wrk run) is counted as 499 (older
+        # mlpilot: a 500 with a ClientDisconnect in the log) in the metrics; nobody receives its
+        # answer. Those are recorded (metrics_total) but not counted as errors here.
         by_status = result["metrics_total"]["requests_by_status"]
         disconnect_500s = min(int(by_status.get("500", 0)), result["server_log"]["client_disconnects"])
         result["disconnect_500s"] = disconnect_500s
-        non_2xx_logged += sum(int(n) for code, n in by_status.items() if not code.startswith("2")) - disconnect_500s
+        result["client_closed_499s"] = int(by_status.get("499", 0))
+        non_2xx_logged += (
+            sum(int(n) for code, n in by_status.items() if not code.startswith("2"))
+            - disconnect_500s
+            - result["client_closed_499s"]
+        )
     result["server_non_2xx"] = non_2xx_logged
     result["clean"] = bool(
         result["errors"] == 0

@@ -31,6 +31,26 @@ def test_predictions_are_logged_with_inputs_outputs_and_ids(store: Store, cancer
     assert store.client.predictions("cancer", since="2999-01-01").empty
 
 
+def test_logged_probabilities_are_the_models_whether_or_not_a_request_asked(
+    store: Store, cancer_model: Any, serve: Any
+) -> None:
+    # Unasked probabilities are computed for the log when it flushes, in one call for many requests.
+    server: ServingServer = serve("cancer@production")
+    frame, _ = cancer_frame()
+    records = frame.head(12).to_dict(orient="records")
+    ids: list[str] = []
+    with server.http(store.predict_key) as http:
+        for start in range(0, 12, 3):
+            body = {"instances": records[start : start + 3], "probabilities": start == 6}
+            ids += http.post("/v1/deployments/cancer/predict", json=body).json()["prediction_ids"]
+    server.stop()
+    logged = store.client.predictions("cancer").set_index("prediction_id").loc[ids]
+    expected = cancer_model.predict_proba(frame.head(12))
+    assert logged["proba:0"].tolist() == pytest.approx(expected[:, 0].tolist(), rel=1e-9, abs=1e-12)
+    assert logged["proba:1"].tolist() == pytest.approx(expected[:, 1].tolist(), rel=1e-9, abs=1e-12)
+    assert logged["prediction"].tolist() == cancer_model.predict(frame.head(12)).tolist()
+
+
 def test_no_log_setting_writes_nothing(store: Store, cancer_model: Any, serve: Any) -> None:
     server: ServingServer = serve("cancer@production", serve_log_predictions=False)
     frame, _ = cancer_frame()

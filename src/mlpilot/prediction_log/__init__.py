@@ -6,13 +6,22 @@ Layout, schema and durability guarantees: docs/predictions.md.
 
 from mlpilot.prediction_log.layout import list_deployments
 from mlpilot.prediction_log.reader import find_prediction_ids, read_predictions
-from mlpilot.prediction_log.records import ROLES, PredictionBatch, new_prediction_id, prediction_id_time_ms
+from mlpilot.prediction_log.records import (
+    ROLES,
+    InputMatrix,
+    PredictionBatch,
+    ProbabilitiesOf,
+    new_prediction_id,
+    prediction_id_time_ms,
+)
 from mlpilot.prediction_log.writer import PredictionLogWriter
 
 __all__ = [
     "ROLES",
+    "InputMatrix",
     "PredictionBatch",
     "PredictionLogWriter",
+    "ProbabilitiesOf",
     "find_prediction_ids",
     "list_deployments",
     "new_prediction_id",

@@ -6,7 +6,7 @@ import os
 import random
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Final
 
@@ -18,7 +18,7 @@ if TYPE_CHECKING:
     import numpy.typing as npt
     import pandas as pd
 
-__all__ = ["ROLES", "PredictionBatch", "new_prediction_id", "prediction_id_time_ms"]
+__all__ = ["ROLES", "InputMatrix", "PredictionBatch", "ProbabilitiesOf", "new_prediction_id", "prediction_id_time_ms"]
 
 ROLES: Final = frozenset({"primary", "canary", "shadow"})
 
@@ -71,6 +71,29 @@ def prediction_id_time_ms(prediction_id: str) -> int | None:
 
 
 @dataclass(frozen=True, slots=True, eq=False)
+class InputMatrix:
+    """All-numeric inputs as one float matrix (n rows by one column per name), the form the
+    serving fast path builds anyway. The writer concatenates such matrices with numpy at flush
+    time, where a DataFrame per batch would cost a pandas concatenation of thousands of frames."""
+
+    columns: tuple[str, ...]
+    values: npt.NDArray[np.float64]
+
+    def __post_init__(self) -> None:
+        shape: tuple[int, ...] = getattr(self.values, "shape", ())
+        if len(shape) != 2 or shape[1] != len(self.columns):
+            raise InvalidInput(f"an input matrix must be n rows by {len(self.columns)} columns, got shape {shape}")
+
+    def __len__(self) -> int:
+        return int(self.values.shape[0])
+
+
+# Class probabilities of a float matrix of inputs (n rows by k classes). Called by the writer's
+# thread at flush time, once for the rows of many batches, so it must be safe to call there.
+ProbabilitiesOf = Callable[["npt.NDArray[np.float64]"], "npt.NDArray[np.floating[Any]]"]
+
+
+@dataclass(frozen=True, slots=True, eq=False)
 class PredictionBatch:
     """The rows one micro-batch adds to a deployment's prediction log.
 
@@ -80,6 +103,11 @@ class PredictionBatch:
     with ``classes`` (k). ``time_ms`` is epoch ms: one int for the whole batch, or one per row.
     ``latency_ms`` is per row (rows of one request repeat their request's latency).
 
+    ``probabilities_of`` (with ``classes``, instead of ``probabilities``, for ``InputMatrix``
+    inputs) defers the probabilities to the flush: a model call costs about as much for one row as
+    for thousands, so one call per flush replaces one per micro-batch. If it fails, the rows are
+    still written, with null probabilities.
+
     The writer keeps a reference to the batch until it is written, so do not modify its arrays
     after appending it.
     """
@@ -87,7 +115,7 @@ class PredictionBatch:
     model: str
     version: int
     role: str
-    inputs: pd.DataFrame
+    inputs: pd.DataFrame | InputMatrix
     predictions: npt.NDArray[Any] | pd.Series[Any] | pd.DataFrame
     prediction_ids: Sequence[str]
     request_ids: Sequence[str]
@@ -95,6 +123,7 @@ class PredictionBatch:
     time_ms: int | Sequence[int] | npt.NDArray[np.integer[Any]]
     probabilities: npt.NDArray[np.floating[Any]] | None = None
     classes: Sequence[str | int] | None = None
+    probabilities_of: ProbabilitiesOf | None = None
 
     def __post_init__(self) -> None:
         # Runs on the serving hot path: type and length checks only, no pass over the values;
@@ -114,7 +143,9 @@ class PredictionBatch:
             or (not one_time and len(self.time_ms) != n)  # type: ignore[arg-type]
         ):
             self._raise_sizes(n, one_time)
-        if (self.probabilities is None) != (self.classes is None):
+        if self.probabilities_of is not None:
+            self._check_deferred()
+        elif (self.probabilities is None) != (self.classes is None):
             raise InvalidInput("prediction probabilities and classes go together: pass both or neither")
         if self.probabilities is not None and self.classes is not None:
             shape = getattr(self.probabilities, "shape", ())
@@ -122,6 +153,14 @@ class PredictionBatch:
                 raise InvalidInput(
                     f"prediction probabilities must be {n} rows by {len(self.classes)} classes, got shape {shape}"
                 )
+
+    def _check_deferred(self) -> None:
+        if self.probabilities is not None:
+            raise InvalidInput("pass prediction probabilities or probabilities_of, not both")
+        if self.classes is None:
+            raise InvalidInput("probabilities_of needs the classes its columns stand for")
+        if type(self.inputs) is not InputMatrix:
+            raise InvalidInput("probabilities_of needs its inputs as an InputMatrix")
 
     def _raise_sizes(self, n: int, one_time: bool) -> None:
         parts: dict[str, Any] = {

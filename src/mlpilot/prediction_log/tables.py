@@ -2,8 +2,10 @@
 
 This runs at flush time, off the serving thread. Converting a 16-row frame to Arrow costs about
 a millisecond of fixed overhead, so batches that share a deployment and input columns are
-concatenated as pandas frames first and converted once: per-batch work is a few list and array
-appends.
+concatenated first and converted once: per-batch work is a few list and array appends. Inputs
+that came as an ``InputMatrix`` are concatenated with numpy (pandas takes about 60 µs a frame to
+concatenate thousands of them), and their deferred probabilities are computed here, in one model
+call per group instead of one per micro-batch.
 
 Segment columns: ``prediction_id``, ``request_id``, ``time`` (timestamp ms, UTC), ``model``,
 ``version``, ``role``, ``latency_ms``, ``prediction``, then ``proba:<class>`` per class (when
@@ -14,6 +16,7 @@ folder names (hive partitions), not columns.
 from __future__ import annotations
 
 import itertools
+import logging
 from collections.abc import Hashable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -26,9 +29,11 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from mlpilot.prediction_log.layout import MS_PER_DAY
-from mlpilot.prediction_log.records import PredictionBatch
+from mlpilot.prediction_log.records import InputMatrix, PredictionBatch, ProbabilitiesOf
 
 __all__ = ["METADATA_COLUMNS", "TIME_TYPE", "Rejected", "SegmentData", "to_segments"]
+
+log = logging.getLogger(__name__)
 
 TIME_TYPE = pa.timestamp("ms", tz="UTC")
 METADATA_COLUMNS = ("prediction_id", "request_id", "time", "model", "version", "role", "latency_ms", "prediction")
@@ -71,7 +76,11 @@ def to_segments(items: Sequence[tuple[str, PredictionBatch]]) -> tuple[list[Segm
         try:
             prediction, kind = _prediction_part(batch.predictions)
             classes = None if batch.classes is None else tuple(str(label) for label in batch.classes)
-            key = (deployment, tuple(batch.inputs.columns), kind, classes)
+            inputs = batch.inputs
+            # Matrices and frames concatenate differently: they never share a group (the writer
+            # still puts them in one segment when their schemas agree).
+            form = ("matrix", inputs.columns) if type(inputs) is InputMatrix else ("frame", *inputs.columns)
+            key = (deployment, form, kind, classes)
         except Exception as error:  # noqa: BLE001 - the caller logs rejected rows with their reason
             rejected.append(Rejected(deployment, batch.rows, error))
             continue
@@ -176,17 +185,93 @@ def _group_table(members: Sequence[_Member], kind: pa.DataType) -> tuple[pa.Tabl
     ]
     first = batches[0]
     if first.classes is not None:
-        matrix = np.vstack([np.asarray(batch.probabilities, dtype=np.float64) for batch in batches])
+        matrix, unknown = _probabilities(batches, len(times), len(first.classes))
         for index, label in enumerate(first.classes):
             names.append(f"proba:{label}")
-            columns.append(pa.array(matrix[:, index]))
-    if len(first.inputs.columns):
-        frame = first.inputs if len(batches) == 1 else pd.concat([b.inputs for b in batches], ignore_index=True)
+            columns.append(pa.array(matrix[:, index], mask=unknown))
+    if type(first.inputs) is InputMatrix:
+        for name, column in zip(first.inputs.columns, _matrix_columns(batches), strict=True):
+            names.append(f"input:{name}")
+            columns.append(column)
+    elif len(first.inputs.columns):
+        frames: list[pd.DataFrame] = [batch.inputs for batch in batches]  # type: ignore[misc]
+        frame = frames[0] if len(frames) == 1 else pd.concat(frames, ignore_index=True)
         inputs = pa.Table.from_pandas(frame, preserve_index=False)
         for name, column in zip(frame.columns, inputs.columns, strict=True):
             names.append(f"input:{name}")
             columns.append(_input_column(column))
     return pa.Table.from_arrays(columns, names=names), times
+
+
+def _stacked(batches: Sequence[PredictionBatch]) -> npt.NDArray[np.float64]:
+    """The InputMatrix values of ``batches``, one under the other."""
+    values = [batch.inputs.values for batch in batches]
+    return values[0] if len(values) == 1 else np.concatenate(values)
+
+
+def _matrix_columns(batches: Sequence[PredictionBatch]) -> list[pa.Array]:
+    # Column-major first, so that each Arrow column is a contiguous slice rather than a gather.
+    matrix = np.asfortranarray(_stacked(batches), dtype=np.float64)
+    return [pa.array(matrix[:, index], from_pandas=True) for index in range(matrix.shape[1])]
+
+
+def _probabilities(
+    batches: Sequence[PredictionBatch], rows: int, classes: int
+) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.bool_] | None]:
+    """The group's probability matrix, and which of its rows have none (a deferred computation
+    failed; None when all have them). Deferred ones are computed once per function for all the
+    batches that share it (one model version)."""
+    matrix = np.empty((rows, classes), dtype=np.float64)
+    deferred: dict[Hashable, tuple[ProbabilitiesOf, list[tuple[int, PredictionBatch]]]] = {}
+    start = 0
+    previous: ProbabilitiesOf | None = None
+    spans: list[tuple[int, PredictionBatch]] = []
+    for batch in batches:
+        compute = batch.probabilities_of
+        if compute is None:
+            matrix[start : start + batch.rows] = batch.probabilities
+        elif compute is previous:  # the usual case, and hashing a bound method is not free
+            spans.append((start, batch))
+        else:
+            spans = deferred.setdefault(_identity(compute), (compute, []))[1]
+            spans.append((start, batch))
+            previous = compute
+        start += batch.rows
+    unknown: npt.NDArray[np.bool_] | None = None
+    for compute, spans in deferred.values():
+        members = [batch for _start, batch in spans]
+        try:
+            computed = np.asarray(compute(_stacked(members)), dtype=np.float64)
+            expected = (sum(batch.rows for batch in members), classes)
+            if computed.shape != expected:
+                raise ValueError(f"expected shape {expected}, got {computed.shape}")
+        except Exception as error:  # noqa: BLE001 - the rows are still worth keeping without them
+            log.error(
+                "prediction log: could not compute class probabilities for %d rows (%s: %s); writing them without",
+                sum(batch.rows for batch in members),
+                type(error).__name__,
+                error,
+            )
+            unknown = np.zeros(rows, dtype=np.bool_) if unknown is None else unknown
+            for begin, batch in spans:
+                unknown[begin : begin + batch.rows] = True
+                matrix[begin : begin + batch.rows] = 0.0
+            continue
+        offset = 0
+        for begin, batch in spans:
+            matrix[begin : begin + batch.rows] = computed[offset : offset + batch.rows]
+            offset += batch.rows
+    return matrix, unknown
+
+
+def _identity(compute: ProbabilitiesOf) -> Hashable:
+    """What tells deferred computations apart: equality, so that two bound methods of one object
+    (a new one each time the attribute is read) share one call."""
+    try:
+        hash(compute)
+    except TypeError:
+        return id(compute)
+    return compute
 
 
 def _input_column(column: pa.ChunkedArray) -> pa.ChunkedArray:

@@ -361,8 +361,11 @@ def _merge(units: Sequence[SegmentData]) -> list[SegmentData]:
 
 def _dictionary_columns(table: pa.Table) -> list[str]:
     """Columns worth dictionary-encoding: text and whole numbers repeat (model, role, request ids,
-    categories); measured floats rarely do, and trying costs more time than the rest of the write."""
-    return [field.name for field in table.schema if not pa.types.is_floating(field.type)]
+    categories); measured floats rarely do, and trying costs more time than the rest of the write.
+    Prediction ids never repeat."""
+    return [
+        field.name for field in table.schema if not pa.types.is_floating(field.type) and field.name != "prediction_id"
+    ]
 
 
 def _fsync(path: Path) -> None:

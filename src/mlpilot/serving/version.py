@@ -4,11 +4,17 @@ A batch is built into as few DataFrames as possible (requests with the same colu
 validated against the signature, predicted in one call, split back per request, and logged.
 When a batch fails, only the requests at fault fail: validation and the model call are retried
 one request at a time, so a bad request never takes its neighbours down with it.
+
+Logging stays cheap on this thread: all-numeric batches go to the log as the float matrix they
+were predicted from, and the class probabilities logged for monitoring are computed by the log's
+writer at flush time, in one model call for thousands of rows rather than one per micro-batch
+(for a small model that call costs as much as the prediction itself).
 """
 
 from __future__ import annotations
 
 import logging
+import threading
 import time
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -21,7 +27,7 @@ import pandas as pd
 
 from mlpilot.errors import InvalidInput, PredictionFailed
 from mlpilot.models.signature import validate
-from mlpilot.prediction_log import PredictionBatch, new_prediction_id
+from mlpilot.prediction_log import InputMatrix, PredictionBatch, new_prediction_id
 from mlpilot.serving.batching import MicroBatcher
 from mlpilot.serving.payload import Payload
 
@@ -33,6 +39,10 @@ if TYPE_CHECKING:
 __all__ = ["Job", "LoadedVersion", "Outcome"]
 
 log = logging.getLogger(__name__)
+
+# Deferred probabilities are computed in chunks of this many rows, each holding the model lock
+# (and so delaying the next batch of requests) only briefly, even for a 100-tree forest.
+_LOG_SCORE_ROWS = 2048
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,6 +72,7 @@ class _Part:
     frame: pd.DataFrame
     ignored: list[tuple[str, ...]]
     rows: list[int]  # rows of each job (a CSV body's count is known only once it is read)
+    matrix: np.ndarray[Any, np.dtype[np.float64]] | None = None  # the frame's values, when built from them
 
 
 class LoadedVersion:
@@ -93,6 +104,12 @@ class LoadedVersion:
         self._known = frozenset(spec.name for spec in self.signature.inputs) if self.signature else None
         self._numeric = _numeric_layout(self.signature)
         self._takes_matrix = self._numeric is not None and _takes_matrix(model, self._numeric[0])
+        self._input_columns = tuple(self._numeric[0]) if self._numeric is not None else ()
+        # The log's writer calls the model too (deferred probabilities): one call at a time, as
+        # models are not all safe to call from two threads. Reentrant: a writer flushing on this
+        # thread (backpressure) takes it again.
+        self._model_lock = threading.RLock()
+        self._log_scorer = self._logged_probabilities  # one bound method: the writer groups by it
         # One thread per version: one batch in flight at a time, and a slow model only delays its
         # own requests, never the event loop or another version's.
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix=f"predict-{deployment}-v{version}")
@@ -182,7 +199,7 @@ class LoadedVersion:
                 rows.append(row)
         matrix = np.array(rows, dtype=float)
         frame = pd.DataFrame(matrix, columns=names, copy=False)
-        return _Part(list(range(len(jobs))), frame, [()] * len(jobs), [job.payload.rows for job in jobs])
+        return _Part(list(range(len(jobs))), frame, [()] * len(jobs), [job.payload.rows for job in jobs], matrix)
 
     def _validated(self, jobs: Sequence[Job], members: list[int]) -> _Part:
         if len(members) == 1:
@@ -209,9 +226,10 @@ class LoadedVersion:
         order = [position for part in parts for position in part.jobs]
         ignored = [columns for part in parts for columns in part.ignored]
         counts = [rows for part in parts for rows in part.rows]
-        wants_probabilities = self._log_probabilities or any(jobs[position].probabilities for position in order)
+        matrix = parts[0].matrix if len(parts) == 1 else None
+        asked = any(jobs[position].probabilities for position in order)
         try:
-            predictions, probabilities = self._call(frame, wants_probabilities)
+            predictions, probabilities = self._call(frame, asked or (self._log_probabilities and matrix is None))
         except Exception:  # noqa: BLE001 - whatever the model raises, the request gets a MODEL_ERROR
             if len(order) == 1:
                 results[order[0]] = self._failed(jobs[order[0]])
@@ -243,22 +261,24 @@ class LoadedVersion:
             return
         self._count(predictions)
         if self._log is not None:
-            self._append_log(jobs, order, counts, frame, predictions, probabilities, ids_all)
+            inputs = frame if matrix is None else InputMatrix(self._input_columns, matrix)
+            self._append_log(jobs, order, counts, inputs, predictions, probabilities, ids_all)
 
     def _call(self, frame: pd.DataFrame, wants_probabilities: bool) -> tuple[np.ndarray[Any, Any], Any]:
         probabilities = None
-        if self._takes_matrix and all(dtype.kind == "f" for dtype in frame.dtypes):
-            # scikit-learn checks a DataFrame column by column (about 1 ms for 30 columns); the
-            # columns are already checked and in the fitted order, so hand it the matrix.
-            matrix = frame.to_numpy()
-            raw: Any = self.model.raw
-            predictions = np.asarray(raw.predict(matrix))
-            if wants_probabilities and self.has_probabilities:
-                probabilities = np.asarray(raw.predict_proba(matrix), dtype=float)
-        else:
-            predictions = np.asarray(self.model.predict(frame, validate=False))
-            if wants_probabilities and self.has_probabilities:
-                probabilities = np.asarray(self.model.predict_proba(frame, validate=False), dtype=float)
+        with self._model_lock:
+            if self._takes_matrix and all(dtype.kind == "f" for dtype in frame.dtypes):
+                # scikit-learn checks a DataFrame column by column (about 1 ms for 30 columns); the
+                # columns are already checked and in the fitted order, so hand it the matrix.
+                matrix = frame.to_numpy()
+                raw: Any = self.model.raw
+                predictions = np.asarray(raw.predict(matrix))
+                if wants_probabilities and self.has_probabilities:
+                    probabilities = np.asarray(raw.predict_proba(matrix), dtype=float)
+            else:
+                predictions = np.asarray(self.model.predict(frame, validate=False))
+                if wants_probabilities and self.has_probabilities:
+                    probabilities = np.asarray(self.model.predict_proba(frame, validate=False), dtype=float)
         if len(predictions) != len(frame):
             raise ValueError(f"the model returned {len(predictions)} predictions for {len(frame)} rows")
         return predictions, probabilities
@@ -283,7 +303,7 @@ class LoadedVersion:
         jobs: Sequence[Job],
         order: list[int],
         counts: list[int],
-        frame: pd.DataFrame,
+        inputs: pd.DataFrame | InputMatrix,
         predictions: np.ndarray[Any, Any],
         probabilities: Any,
         ids: list[str],
@@ -296,6 +316,7 @@ class LoadedVersion:
             job = jobs[position]
             request_ids.extend([job.request_id] * rows)
             latencies.extend([(now - job.arrived) * 1000.0] * rows)
+        deferred = self._log_probabilities and probabilities is None and type(inputs) is InputMatrix
         try:
             assert self._log is not None
             self._log.append(
@@ -304,10 +325,11 @@ class LoadedVersion:
                     model=self.model_name,
                     version=self.version,
                     role=roles.pop() if len(roles) == 1 else "primary",
-                    inputs=frame,
+                    inputs=inputs,
                     predictions=predictions,
                     probabilities=probabilities,
-                    classes=self.classes,
+                    classes=self.classes if probabilities is not None or deferred else None,
+                    probabilities_of=self._log_scorer if deferred else None,
                     prediction_ids=ids,
                     request_ids=request_ids,
                     latency_ms=np.asarray(latencies),
@@ -316,6 +338,20 @@ class LoadedVersion:
             )
         except Exception:  # the log must never fail a prediction that was made
             log.exception("could not log a batch of %d predictions of %s", len(ids), self.deployment)
+
+    def _logged_probabilities(self, matrix: np.ndarray[Any, np.dtype[np.float64]]) -> np.ndarray[Any, Any]:
+        """The probabilities the log defers to its flush, on the writer's thread."""
+        parts = []
+        for start in range(0, len(matrix), _LOG_SCORE_ROWS):
+            chunk = matrix[start : start + _LOG_SCORE_ROWS]
+            with self._model_lock:
+                if self._takes_matrix:
+                    raw: Any = self.model.raw
+                    parts.append(np.asarray(raw.predict_proba(chunk), dtype=np.float64))
+                else:
+                    frame = pd.DataFrame(chunk, columns=list(self._input_columns), copy=False)
+                    parts.append(np.asarray(self.model.predict_proba(frame, validate=False), dtype=np.float64))
+        return parts[0] if len(parts) == 1 else np.concatenate(parts)
 
 
 def _listed(values: np.ndarray[Any, Any]) -> list[Any]:
