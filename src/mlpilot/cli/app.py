@@ -10,6 +10,7 @@ import typer
 from rich.markup import escape
 
 from mlpilot.cli import (
+    apply,
     datasets,
     db,
     demo,
@@ -58,6 +59,8 @@ app.command("serve")(serve.serve)
 app.command("dora")(dora.dora)
 app.command("demo")(demo.demo)
 app.command("gate")(gate.gate)
+app.command("plan")(apply.plan)
+app.command("apply")(apply.apply)
 
 
 @app.callback()

@@ -14,7 +14,7 @@ import typer
 
 from mlpilot.cli.context import get_client
 from mlpilot.cli.render import console, err_console
-from mlpilot.projects import execute, init_project, plan_run
+from mlpilot.projects import PROJECT_FILE, execute, init_project, load_project, plan_run
 from mlpilot.tracking.records import Run, RunStatus
 
 __all__ = ["init", "run"]
@@ -116,12 +116,34 @@ def _how_it_ended(returncode: int) -> str:
 def init(
     path: Annotated[Path, typer.Argument(help="Folder of the new project (created if missing).")] = Path("."),
     name: Annotated[str | None, typer.Option("--name", help="Project name (default: the folder's name).")] = None,
+    ci: Annotated[
+        str | None,
+        typer.Option(
+            "--ci",
+            help="Also write a CI workflow that trains, gates and registers: github or gitlab. "
+            "In an existing project, only the workflow is written.",
+        ),
+    ] = None,
+    force: Annotated[bool, typer.Option("--force", help="With --ci: replace an existing workflow file.")] = False,
 ) -> None:
     """Create a project that runs as it is: mlpilot.yaml, train.py and a .gitignore entry."""
-    scaffold = init_project(path, name=name)
-    console.print(f"created project {scaffold.name!r} in {scaffold.directory}", markup=False, soft_wrap=True)
-    for file in scaffold.created:
-        console.print(f"  new      {file.name}", markup=False)
-    for file in scaffold.updated:
-        console.print(f"  updated  {file.name}", markup=False)
+    directory = path.expanduser().resolve()
+    existing = ci is not None and (directory / PROJECT_FILE).is_file()
+    if ci is not None:
+        # The ops exports load the evaluation stack; only `init --ci` needs it.
+        from mlpilot.ops.exports import prepare_ci_workflow, write_ci_workflow
+
+        model = name or (load_project(directory).name if existing else None) or directory.name
+        # Every check before anything is written: a refused workflow leaves the folder as it was.
+        prepare_ci_workflow(directory, ci, model, force=force)
+    if not existing:
+        scaffold = init_project(path, name=name)
+        console.print(f"created project {scaffold.name!r} in {scaffold.directory}", markup=False, soft_wrap=True)
+        for file in scaffold.created:
+            console.print(f"  new      {file.name}", markup=False)
+        for file in scaffold.updated:
+            console.print(f"  updated  {file.name}", markup=False)
+    if ci is not None:
+        target = write_ci_workflow(directory, ci, model, force=force)
+        console.print(f"  new      {target.relative_to(directory)}", markup=False)
     console.print(f"next: mlpilot run {shlex.quote(str(path))}", markup=False, soft_wrap=True)

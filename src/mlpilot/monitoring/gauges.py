@@ -20,7 +20,25 @@ from prometheus_client.registry import Collector
 from mlpilot.store import Database
 from mlpilot.store.schema import alerts, monitor_results, monitors
 
-__all__ = ["MONITORING_METRIC_NAMES", "monitoring_exposition"]
+__all__ = ["MONITORING_METRIC_NAMES", "SERVING_METRIC_NAMES", "monitoring_exposition"]
+
+# The names of everything mlpilot exposes on /metrics, as exposed (counters end in _total,
+# histograms add _bucket/_sum/_count), spelt once: the prediction API defines its metrics from
+# SERVING_METRIC_NAMES, and the Grafana dashboard and Prometheus rules query both dicts. They live
+# here, the lowest layer all three can import (the exports sit below the prediction API).
+SERVING_METRIC_NAMES = {
+    "requests": "mlpilot_requests_total",
+    "latency": "mlpilot_request_duration_seconds",
+    "in_flight": "mlpilot_requests_in_flight",
+    "batch_size": "mlpilot_batch_size",
+    "predictions": "mlpilot_predictions_total",
+    "prediction_value": "mlpilot_prediction_value",
+    "traffic": "mlpilot_traffic_weight",
+    "model_load": "mlpilot_model_load_seconds",
+    "log_rows": "mlpilot_prediction_log_rows_total",
+    "cpu": "mlpilot_process_cpu_seconds_total",
+    "memory": "mlpilot_process_resident_memory_bytes",
+}
 
 MONITORING_METRIC_NAMES = {
     "drift_score": "mlpilot_feature_drift_score",

@@ -17,6 +17,8 @@ from typing import Any
 from mlpilot.deployments.specs import check_deployment_name
 from mlpilot.errors import InvalidInput
 from mlpilot.monitoring.drift import DEFAULT_DRIFT_SHARE
+from mlpilot.monitoring.gauges import MONITORING_METRIC_NAMES as WATCHED
+from mlpilot.monitoring.gauges import SERVING_METRIC_NAMES as SERVED
 
 __all__ = ["SCHEMA_VERSION", "grafana_dashboard", "metric_names_in"]
 
@@ -53,34 +55,34 @@ def grafana_dashboard(
     board = _Board(datasource)
 
     board.row("Traffic")
-    requests = "mlpilot_requests_total"
+    requests = SERVED["requests"]
     board.timeseries("Request rate by status", "reqps", (f"sum by (status) ({_rate(requests)})", "{{status}}"))
     server_errors = _rate(requests, ',status=~"5.."')
     errors = f"sum({server_errors}) / sum({_rate(requests)})"
     board.timeseries("Error ratio (5xx over all requests)", "percentunit", (errors, "5xx share"), y_range=(0, None))
-    buckets_name = "mlpilot_request_duration_seconds_bucket"
+    buckets_name = SERVED["latency"] + "_bucket"
     buckets = _rate(buckets_name)
     quantiles = [(f"histogram_quantile({q}, sum by (le) ({buckets}))", f"p{round(q * 100)}") for q in (0.5, 0.95, 0.99)]
     board.timeseries("Latency p50 / p95 / p99", "s", *quantiles)
     board.heatmap("Latency distribution", f"sum by (le) ({_rate(buckets_name, fn='increase')})")
-    weights = (f"max by (version, role) ({_sel('mlpilot_traffic_weight')})", "v{{version}} {{role}}")
+    weights = (f"max by (version, role) ({_sel(SERVED['traffic'])})", "v{{version}} {{role}}")
     board.timeseries("Traffic weight by version and role", "percentunit", weights, y_range=(0, 1))
-    board.stat("Open alerts", f"sum({_sel('mlpilot_alerts_open')}) or vector(0)", unit="none", alert_at=1)
-    last_run = f"time() - max({_sel('mlpilot_monitor_last_run_timestamp_seconds')})"
+    board.stat("Open alerts", f"sum({_sel(WATCHED['alerts_open'])}) or vector(0)", unit="none", alert_at=1)
+    last_run = f"time() - max({_sel(WATCHED['last_run'])})"
     board.stat("Since the last monitor run", last_run, unit="s")
 
     board.row("Drift")
-    share = (f"max by (version) ({_sel('mlpilot_dataset_drift_share')})", "v{{version}}")
+    share = (f"max by (version) ({_sel(WATCHED['drift_share'])})", "v{{version}}")
     board.timeseries("Dataset drift share", "percentunit", share, y_range=(0, 1), threshold_line=DEFAULT_DRIFT_SHARE)
-    scores = (f"max by (feature, method) ({_sel('mlpilot_feature_drift_score')})", "{{feature}} ({{method}})")
+    scores = (f"max by (feature, method) ({_sel(WATCHED['drift_score'])})", "{{feature}} ({{method}})")
     board.timeseries("Drift score per feature", "none", scores)
-    board.state_timeline("Drifted features", f"max by (feature) ({_sel('mlpilot_feature_drifted')})")
+    board.state_timeline("Drifted features", f"max by (feature) ({_sel(WATCHED['drifted'])})")
 
     board.row("Model quality")
     board.timeseries(
         "$metric: live, estimated (CBPE) and offline",
         "none",
-        *[(_sel(f"mlpilot_{kind}_metric", ',metric="$metric"'), f"{kind} v{{{{version}}}}") for kind in _QUALITY],
+        *[(_sel(WATCHED[kind], ',metric="$metric"'), f"{kind} v{{{{version}}}}") for kind in _QUALITY],
         width=_FULL,
         dashed=_QUALITY[1:],
     )
@@ -88,7 +90,7 @@ def grafana_dashboard(
     if columns:
         board.row("Drift by feature", collapsed=len(columns) > _OPEN_FEATURE_PANELS)
         for column in columns:
-            selector = _sel("mlpilot_feature_drift_score", f',feature="{_promql_string(column)}"')
+            selector = _sel(WATCHED["drift_score"], f',feature="{_promql_string(column)}"')
             board.timeseries(f"Drift: {column}", "none", (f"max by (method) ({selector})", "{{method}}"), width=_THIRD)
 
     return {
@@ -219,7 +221,7 @@ def _deployment_variable(deployment: str) -> dict[str, Any]:
 
 def _metric_variable(datasource: dict[str, str]) -> dict[str, Any]:
     # Offered from the live series, so a regressor lists mae/rmse and a classifier accuracy/f1/…
-    query = f"label_values(mlpilot_live_metric{{{_DEPLOYMENT}}}, metric)"
+    query = f"label_values({WATCHED['live']}{{{_DEPLOYMENT}}}, metric)"
     return {
         "name": "metric",
         "label": "Quality metric",

@@ -174,6 +174,13 @@ def create_trigger(
     if kind not in KINDS:
         raise InvalidInput(f"trigger kind {kind!r} is not one of {', '.join(KINDS)}")
     checked = _check_spec(db, kind, spec)
+    owner = spec.get("managed_by")
+    if owner is not None:
+        # Who declared the trigger (`mlpilot apply` writes "PROJECT:DEPLOYMENT"), so that only the
+        # triggers a file created are ever deleted for it; triggers have no name or creator otherwise.
+        if not isinstance(owner, str) or not 0 < len(owner) <= 250:
+            raise InvalidInput("a trigger's managed_by is text of 1 to 250 characters")
+        checked["managed_by"] = owner
     when = now_ms()
     with db.write() as conn:
         pipeline_id = pipeline_row(conn, pipeline)["id"]

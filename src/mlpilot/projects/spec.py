@@ -42,7 +42,8 @@ PROJECT_FILE = "mlpilot.yaml"
 # An undeclared entry point named like a script runs that file with this interpreter.
 SCRIPT_RUNNERS = {".py": "python", ".sh": "bash"}
 
-_TOP_KEYS = ("name", "description", "entry_points")
+# `deployments` is read by `mlpilot plan`/`apply` (mlpilot.ops.declarations), not by the project runner.
+_TOP_KEYS = ("name", "description", "entry_points", "deployments")
 _ENTRY_KEYS = ("command", "parameters", "description")
 _PARAM_KEYS = ("type", "default", "description", "choices")
 _TYPE_NAMES = ", ".join(kind.value for kind in ParamType)

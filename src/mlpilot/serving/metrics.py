@@ -15,6 +15,8 @@ from prometheus_client.metrics_core import CounterMetricFamily, GaugeMetricFamil
 from prometheus_client.multiprocess import MultiProcessCollector
 from prometheus_client.registry import Collector
 
+from mlpilot.monitoring.gauges import SERVING_METRIC_NAMES
+
 __all__ = ["CONTENT_TYPE", "METRIC_NAMES", "ServingMetrics", "multiprocess_dir"]
 
 CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
@@ -23,20 +25,13 @@ _BATCH_BUCKETS = (1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024, 4096)
 # Regression outputs have no natural scale: symmetric powers of ten cover most of them.
 _VALUE_BUCKETS = tuple(sorted({sign * 10.0**power for sign in (-1, 1) for power in range(-3, 7)} | {0.0}))
 
-# As exposed (counters gain _total, histograms _bucket/_sum/_count).
-METRIC_NAMES = {
-    "requests": "mlpilot_requests_total",
-    "latency": "mlpilot_request_duration_seconds",
-    "in_flight": "mlpilot_requests_in_flight",
-    "batch_size": "mlpilot_batch_size",
-    "predictions": "mlpilot_predictions_total",
-    "prediction_value": "mlpilot_prediction_value",
-    "traffic": "mlpilot_traffic_weight",
-    "model_load": "mlpilot_model_load_seconds",
-    "log_rows": "mlpilot_prediction_log_rows_total",
-    "cpu": "mlpilot_process_cpu_seconds_total",
-    "memory": "mlpilot_process_resident_memory_bytes",
-}
+# As exposed (counters gain _total, histograms _bucket/_sum/_count); named in monitoring.gauges.
+METRIC_NAMES = SERVING_METRIC_NAMES
+
+
+def _defined(key: str) -> str:
+    """The name to give prometheus_client, which appends a counter's ``_total`` itself."""
+    return METRIC_NAMES[key].removesuffix("_total")
 
 
 def multiprocess_dir() -> str | None:
@@ -48,61 +43,61 @@ class ServingMetrics:
         self.registry = CollectorRegistry(auto_describe=True)
         reg = self.registry
         self.requests = Counter(
-            "mlpilot_requests",
+            _defined("requests"),
             "Prediction API requests by deployment, model version, route and HTTP status.",
             ["deployment", "version", "route", "status"],
             registry=reg,
         )
         self.latency = Histogram(
-            "mlpilot_request_duration_seconds",
+            _defined("latency"),
             "Time from a prediction request's arrival to its response, in seconds.",
             ["deployment", "route"],
             buckets=_LATENCY_BUCKETS,
             registry=reg,
         )
         self.in_flight = Gauge(
-            "mlpilot_requests_in_flight",
+            _defined("in_flight"),
             "Prediction requests being handled now.",
             ["deployment"],
             registry=reg,
             multiprocess_mode="livesum",
         )
         self.batch_size = Histogram(
-            "mlpilot_batch_size",
+            _defined("batch_size"),
             "Rows per model call after micro-batching.",
             ["deployment", "version"],
             buckets=_BATCH_BUCKETS,
             registry=reg,
         )
         self.predictions = Counter(
-            "mlpilot_predictions",
+            _defined("predictions"),
             "Predicted rows by class (classifiers).",
             ["deployment", "version", "class"],
             registry=reg,
         )
         self.prediction_value = Histogram(
-            "mlpilot_prediction_value",
+            _defined("prediction_value"),
             "Predicted values (regressors).",
             ["deployment", "version"],
             buckets=_VALUE_BUCKETS,
             registry=reg,
         )
         self.traffic = Gauge(
-            "mlpilot_traffic_weight",
+            _defined("traffic"),
             "Share of a deployment's traffic each loaded version receives, by role.",
             ["deployment", "version", "role"],
             registry=reg,
             multiprocess_mode="mostrecent",
         )
         self.model_load = Gauge(
-            "mlpilot_model_load_seconds",
+            _defined("model_load"),
             "Seconds the last load (and warm-up) of a model version took.",
             ["deployment", "version"],
             registry=reg,
             multiprocess_mode="max",
         )
         self.log_rows = Counter(
-            "mlpilot_prediction_log_rows",
+            _defined("log_rows"),
             "Rows handed to the prediction log, by outcome (written or dropped).",
             ["outcome"],
             registry=reg,
@@ -143,12 +138,8 @@ class _ProcessCollector(Collector):
         self._page = os.sysconf("SC_PAGE_SIZE") if hasattr(os, "sysconf") else 4096
 
     def collect(self) -> Iterator[Metric]:
-        cpu = CounterMetricFamily(
-            "mlpilot_process_cpu_seconds", "CPU seconds used by each serving process.", labels=["pid"]
-        )
-        memory = GaugeMetricFamily(
-            "mlpilot_process_resident_memory_bytes", "Resident memory of each serving process.", labels=["pid"]
-        )
+        cpu = CounterMetricFamily(_defined("cpu"), "CPU seconds used by each serving process.", labels=["pid"])
+        memory = GaugeMetricFamily(_defined("memory"), "Resident memory of each serving process.", labels=["pid"])
         for pid in self.pids:
             try:
                 stat = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
