@@ -46,6 +46,7 @@ bench: install-dev
 	$(PY) bench/server_logging.py
 	$(PY) bench/serving.py
 	$(PY) bench/drift.py
+	$(PY) bench/pipelines.py
 
 clean:
 	rm -rf $(VENV) .mlpilot .pytest_cache .mypy_cache .ruff_cache

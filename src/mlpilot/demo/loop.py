@@ -90,9 +90,9 @@ def _start_server(home: Path, port: int) -> subprocess.Popen[bytes]:
         "MLPILOT_PIPELINE_TICK_SECONDS": "1",
         "MLPILOT_PREDICTIONS_FLUSH_SECONDS": "1",
     }
-    log_file = (home / "server.log").open("wb")
     command = [sys.executable, "-m", "mlpilot", "server", "--port", str(port), "--workers", "1"]
-    return subprocess.Popen(command, env=env, stdout=log_file, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
+    with (home / "server.log").open("wb") as log_file:  # the child keeps its own copy of the descriptor
+        return subprocess.Popen(command, env=env, stdout=log_file, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
 
 
 def _ready(url: str) -> bool:
