@@ -106,7 +106,7 @@ def test_a_bad_monitor_is_refused_at_its_field(tmp_path: Path, body: str, line: 
         ("model: churn@production\n    shadow: {version: two, share: 0.5}", "deployments[0].shadow.version", "number"),
         ("model: churn@production\n    shadow: {version: 2, share: 0}", "deployments[0].shadow.share", "above 0"),
         ("model: churn@production\n    max_batch_size: 0", "deployments[0].max_batch_size", "1 to 10000"),
-        ("model: churn@production\n    workers: 4", "deployments[0].workers", "not a deployment setting"),
+        ("model: churn@production\n    workers: 0", "deployments[0].workers", "1 to 64"),
         ("model: churn@production\n    replicas: 4", "deployments[0].replicas", "not a known key"),
         ("model: churn@production\n    monitors: {name: m}", "deployments[0].monitors", "must be a list"),
         (
@@ -165,7 +165,7 @@ def test_duplicate_names_are_refused_on_the_second_with_the_first_line(tmp_path:
 def test_every_problem_is_listed_at_once(tmp_path: Path) -> None:
     text = """\
         deployments:
-          - {name: a, model: churn@production, workers: 2}
+          - {name: a, model: churn@production, workers: 200}
           - {name: b, model: churn/1, monitors: [{name: m, window: never}]}
           - name: c
         """

@@ -53,6 +53,13 @@ def test_the_dockerfile_runs_serve_as_a_non_root_user_on_the_recorded_python() -
     assert "USER 10001:10001" in dockerfile and "HEALTHCHECK" in dockerfile and "/healthz" in dockerfile
     assert '"--name", "churn_API.v2"' in dockerfile and '"churn@production"' in dockerfile
     assert files["requirements.txt"].splitlines()[-2:] == ["numpy==2.1.0", "scikit-learn==1.5.2"]
+    assert "--workers" not in dockerfile  # mlpilot serve's own default: one per core
+
+
+def test_a_deployment_s_workers_option_sets_the_container_s_worker_processes() -> None:
+    recorded = {"python": "3.12.4", "packages": ["numpy==2.1.0"]}
+    served = ServedModel.from_records("churn-api", "churn", "churn@production", 3, "r1", recorded, workers=3)
+    assert '"--workers", "3"]' in docker_files(served)["Dockerfile"]
 
 
 def test_kubernetes_names_are_dns_labels() -> None:

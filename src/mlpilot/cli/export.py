@@ -170,7 +170,16 @@ def _served(client: Client, deployment: str) -> ServedModel:
         f"{found.model}@{alias}" if alias is not None and not traffic.pinned else f"{found.model}/{version.version}"
     )
     environment = client.get_run_environment(version.run_id)
-    return ServedModel.from_records(deployment, found.model, target, version.version, version.run_id, environment)
+    workers = found.config.get("workers")
+    return ServedModel.from_records(
+        deployment,
+        found.model,
+        target,
+        version.version,
+        version.run_id,
+        environment,
+        None if workers is None else int(workers),
+    )
 
 
 def _shared(uri: str, variable: str) -> str | None:

@@ -66,6 +66,10 @@ class ConfigOption:
 CONFIG_OPTIONS: Mapping[str, ConfigOption] = {
     "max_batch_size": ConfigOption(int, 1, 10_000, "most rows scored together in one model call"),
     "max_batch_wait_ms": ConfigOption(float, 0, 1_000, "longest a request waits for others to batch with"),
+    # Worker processes belong to the process that serves; on the platform server they serve every
+    # deployment at once, so this counts only where the deployment runs on its own (the Docker and
+    # Kubernetes exports' `mlpilot serve --workers N`).
+    "workers": ConfigOption(int, 1, 64, "worker processes when the deployment is served on its own"),
 }
 
 

@@ -41,10 +41,6 @@ from mlpilot.ops.declared_watch import Refused, Watch, read_monitors, read_retra
 __all__ = ["load_declarations"]
 
 _ENTRY_KEYS = ("name", "model", "canary", "shadow", "monitors", "retrain", *CONFIG_OPTIONS)
-_WORKERS_HINT = (
-    "Worker processes belong to the process that serves: `mlpilot server --workers N` (shared by every "
-    "deployment on it) or `mlpilot serve MODEL --workers N`; leave `workers` out of the deployment."
-)
 
 
 def load_declarations(file: Path | str) -> Declarations:
@@ -94,8 +90,6 @@ class _Reader:
         # Monitors and triggers first: their problems are listed even when the entry's own are fatal.
         monitors = self._section(mapping, where, "monitors", read_monitors)
         retrain = self._section(mapping, where, "retrain", read_retrain)
-        if "workers" in mapping:
-            raise self.watch.refuse(f"{where}.workers", "is not a deployment setting", _WORKERS_HINT)
         self.watch.known_keys(mapping, where, _ENTRY_KEYS)
         name = self.watch.checked(f"{where}.name", check_deployment_name, self.watch.required(mapping, where, "name"))
         ref = self.watch.required(mapping, where, "model")

@@ -23,7 +23,8 @@ REQUIREMENTS = "requirements.txt"
 
 def serve_command(served: ServedModel) -> list[str]:
     """``mlpilot serve`` as the container runs it: every address given, so nothing depends on defaults."""
-    return ["mlpilot", "serve", served.target, "--name", served.deployment, "--host", "0.0.0.0", "--port", str(PORT)]
+    command = ["mlpilot", "serve", served.target, "--name", served.deployment, "--host", "0.0.0.0", "--port", str(PORT)]
+    return command if served.workers is None else [*command, "--workers", str(served.workers)]
 
 
 def docker_files(served: ServedModel) -> dict[str, str]:

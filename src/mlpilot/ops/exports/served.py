@@ -35,10 +35,18 @@ class ServedModel:
     run_id: str
     python: str
     packages: tuple[str, ...]
+    workers: int | None = None  # the deployment's `workers` option: processes when served on its own
 
     @classmethod
     def from_records(
-        cls, deployment: str, model: str, target: str, version: int, run_id: str, environment: object
+        cls,
+        deployment: str,
+        model: str,
+        target: str,
+        version: int,
+        run_id: str,
+        environment: object,
+        workers: int | None = None,
     ) -> ServedModel:
         """Checks the recorded environment (a run's ``environment`` JSON) can pin an image."""
         check_deployment_name(deployment)
@@ -50,7 +58,7 @@ class ServedModel:
             raise InvalidInput(
                 f"run {run_id} of {model} version {version} recorded no Python version or packages", hint=hint
             )
-        return cls(deployment, model, target, version, run_id, python, tuple(str(p) for p in packages))
+        return cls(deployment, model, target, version, run_id, python, tuple(str(p) for p in packages), workers)
 
     @property
     def requirements(self) -> list[str]:
