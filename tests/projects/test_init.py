@@ -102,4 +102,18 @@ def test_the_scaffold_runs_end_to_end(mlpilot_run: MlpilotCli, store: Store, tmp
         assert 0.5 < run.metrics["accuracy"] <= 1
         assert {(item.dataset, item.role) for item in run.inputs} == {("iris-train", "train"), ("iris-test", "test")}
         paths = {entry.path for entry in client.list_artifacts(run_id)}
-        assert paths == {"classification_report.json", "model/model.pkl", "logs/output.txt"}
+        assert paths == {"classification_report.json", "model/MLPILOT_MODEL.json", "model/model.pkl", "logs/output.txt"}
+
+    # What the `mlpilot init --ci` workflow does next: gate the run's model on the held-out rows.
+    assert (folder / "holdout.parquet").is_file()
+    gated = mlpilot_run(
+        "gate",
+        "--candidate",
+        f"runs:/{run_id}/model",
+        "--data",
+        str(folder / "holdout.parquet"),
+        "--require",
+        "accuracy>=0.8",
+        "--json",
+    )
+    assert gated.code == 0, gated.output
