@@ -18,6 +18,9 @@ import pandas as pd
 
 from mlpilot.deployments.request_counts import RequestCounts
 from mlpilot.errors import InvalidInput
+
+# Error metrics: a rise, not a fall, is the performance drop to alert on (one list, evaluation's).
+from mlpilot.evaluation.names import LOWER_IS_BETTER
 from mlpilot.monitoring.cbpe import CBPE
 from mlpilot.monitoring.config import MonitorConfig
 from mlpilot.monitoring.drift import drift
@@ -28,8 +31,6 @@ from mlpilot.monitoring.windows import feature_frame
 
 __all__ = ["LOWER_IS_BETTER", "MIN_CALIBRATION_ROWS", "Evaluation", "evaluate_window"]
 
-# Error metrics: a rise, not a fall, is the performance drop to alert on.
-LOWER_IS_BETTER = frozenset({"mae", "rmse", "mape", "log_loss"})
 # CBPE learns how confidence relates to outcomes; fewer labelled rows than this teach it noise.
 MIN_CALIBRATION_ROWS = 200
 
