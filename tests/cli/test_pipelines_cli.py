@@ -89,6 +89,7 @@ def test_bad_input_is_one_readable_line_and_its_exit_code(mlpilot_cli: CliRunner
         (("pipelines", "run", "flow.py:not_a_pipeline"), 2, "is a int, not a @pipeline"),
         (("pipelines", "run", "flow.py"), 2, "is not FILE.py:NAME"),
         (("pipelines", "show", "nope"), 3, "no pipeline and no pipeline run is called 'nope'"),
+        (("pipelines", "run", "flow.py:sums", "--trigger", "[1]"), 2, "--trigger takes the JSON object"),
     ]
     for args, code, message in cases:
         result = mlpilot_cli(*args, check=False)

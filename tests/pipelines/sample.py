@@ -86,3 +86,14 @@ def count(data: pd.DataFrame) -> int:
 @pipeline
 def latest(rows: int = 40) -> None:
     count(fetch(rows=rows))
+
+
+@pipeline
+def one_candidate(rows: int = 60) -> None:
+    train_part, _ = split(make_data(rows=rows))
+    train.map(train_part, params=[{"C": 1.0}])
+
+
+@pipeline
+def needs_rows(rows: int) -> None:
+    make_data(rows=rows)

@@ -133,3 +133,27 @@ def test_a_gate_with_a_metric_evaluation_does_not_produce_is_refused_while_compo
 
     with pytest.raises(InvalidInput, match=message):
         gated.compose()
+
+
+def test_a_parameter_without_a_default_must_be_given() -> None:
+    with pytest.raises(InvalidInput, match="pipeline 'needs-rows' needs a value for parameter 'rows'") as refused:
+        sample.needs_rows.resolve({})
+    assert refused.value.hint == "Pass -P rows=VALUE."
+    assert sample.needs_rows.resolve({"rows": "7"}, text=True) == {"rows": 7}
+
+
+def test_roll_out_refuses_what_is_not_a_gate_decision_and_a_bad_canary_policy() -> None:
+    from mlpilot.pipelines import roll_out
+
+    with pytest.raises(InvalidInput, match="roll_out takes the output of the evaluate_and_gate step"):
+        roll_out.fn({"verdict": "BLESSED"}, deployment="api")
+    decision = {"passed": False, "candidate": {}, "reasons": ["roc_auc>=0.7: 0.6 is below 0.7"]}
+    with pytest.raises(InvalidInput, match="min_requests"):
+        roll_out.fn(decision, deployment="api", policy={"min_requests": -1})
+    with pytest.raises(InvalidInput, match="window"):
+        roll_out.fn(decision, deployment="api", window=0)
+    assert roll_out.fn(decision, deployment="api") == {
+        "action": "none",
+        "reasons": ["roc_auc>=0.7: 0.6 is below 0.7"],
+        "deployment": "api",
+    }

@@ -135,3 +135,15 @@ def test_a_run_left_by_a_dead_process_is_failed_instead_of_blocking_forever(loca
     assert sample.latest.run(client=local_client).succeeded
     reaped = stored_runs.get_pipeline_run(db, holder.id)
     assert reaped.status is RunState.FAILED and reaped.error is not None and "ended first" in reaped.error
+
+
+def test_a_fanned_out_step_gives_a_list_even_of_one_and_an_unknown_output_is_named(local_client: Any) -> None:
+    from mlpilot.errors import InvalidInput
+
+    result = sample.one_candidate.run(client=local_client, workers=1)
+    (model,) = result.output("train")
+    assert isinstance(model, ModelOutput) and model.params == {"C": 1.0}
+    with pytest.raises(InvalidInput, match="step 'split' has no output 'valid'"):
+        result.output("split", "valid")
+    with pytest.raises(InvalidInput, match="no outputs from step 'pick'"):
+        result.output("pick")

@@ -161,17 +161,11 @@ def finish_step_run(
     status: StepState,
     *,
     outputs: Mapping[str, Any] | None = None,
-    details: Mapping[str, Any] | None = None,
     error: str | None = None,
-    cached_from: int | None = None,
 ) -> None:
     values: dict[str, Any] = {"status": status.value, "ended_at": now_ms(), "error": error}
     if outputs is not None:
         values["outputs"] = dict(outputs)
-    if details is not None:
-        values["details"] = dict(details)
-    if cached_from is not None:
-        values["cached_from"] = cached_from
     with db.write() as conn:
         conn.execute(step_runs.update().where(step_runs.c.id == step_run_id).values(**values))
 

@@ -53,6 +53,7 @@ class PipelineResult:
     record: PipelineRun
     outputs: dict[str, list[dict[str, Any]]] = field(repr=False)  # node → one reference set per instance
     client: Client = field(repr=False)
+    fanned_out: frozenset[str] = frozenset()  # steps run with .map: their output is a list, however long
 
     @property
     def succeeded(self) -> bool:
@@ -63,11 +64,11 @@ class PipelineResult:
         if node not in self.outputs:
             raise InvalidInput(f"no outputs from step {node!r}", hint=f"Steps with outputs: {', '.join(self.outputs)}.")
         instances = self.outputs[node]
-        values = []
-        for refs in instances:
-            key = name or next(iter(refs))
-            values.append(load_output(self.client, refs[key]))
-        return values if len(instances) > 1 or node.endswith("]") else values[0]
+        key = name or next(iter(instances[0]))
+        if key not in instances[0]:
+            raise InvalidInput(f"step {node!r} has no output {key!r}", hint=f"Its outputs: {', '.join(instances[0])}.")
+        values = [load_output(self.client, refs[key]) for refs in instances]
+        return values if node in self.fanned_out else values[0]
 
 
 @dataclass
@@ -130,7 +131,8 @@ def run_pipeline(
         skipped = f"; skipped after them: {', '.join(state.skipped)}" if state.skipped else ""
         error = f"step(s) failed: {', '.join(state.failed)}{skipped}"
     _end(client, db, record.id, parent.id, state, started, error)
-    return PipelineResult(get_pipeline_run(db, record.id), state.outputs, client)
+    fanned_out = frozenset(node.name for node in graph.nodes if node.grid is not None)
+    return PipelineResult(get_pipeline_run(db, record.id), state.outputs, client, fanned_out)
 
 
 def _end(
