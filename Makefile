@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 BIN := $(VENV)/bin
 DEMO_HOME ?= .mlpilot
 
-.PHONY: demo tour test lint typecheck bench install install-dev clean
+.PHONY: demo tour test lint typecheck bench screenshots install install-dev clean
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -47,6 +47,10 @@ bench: install-dev
 	$(PY) bench/serving.py
 	$(PY) bench/drift.py
 	$(PY) bench/pipelines.py
+
+# The web UI's screenshots in docs/screenshots, on the demo's data (built on first use, ~2 minutes).
+screenshots: install-dev
+	$(PY) docs/screenshots/capture.py --home .mlpilot-screenshots
 
 clean:
 	rm -rf $(VENV) .mlpilot .pytest_cache .mypy_cache .ruff_cache

@@ -18,7 +18,15 @@ from mlpilot.store import Database
 from mlpilot.store.schema import request_counts
 from mlpilot.store.upsert import upsert_insert
 
-__all__ = ["MINUTE_MS", "UNKNOWN_VERSION", "CountKey", "RequestCounts", "add_request_counts", "read_request_counts"]
+__all__ = [
+    "MINUTE_MS",
+    "UNKNOWN_VERSION",
+    "CountKey",
+    "RequestCounts",
+    "add_request_counts",
+    "read_request_counts",
+    "request_series",
+]
 
 MINUTE_MS = 60_000
 UNKNOWN_VERSION = 0
@@ -109,3 +117,25 @@ def read_request_counts(
     with db.read() as conn:
         row = conn.execute(query).one()
     return RequestCounts(int(row[0]), int(row[1]), int(row[2]))
+
+
+def request_series(db: Database, deployment: str, since: int, until: int) -> list[tuple[int, RequestCounts]]:
+    """Per minute (start in epoch ms, oldest first) over every version: the web UI's rate charts.
+    Minutes without requests are absent."""
+    query = (
+        sa.select(
+            request_counts.c.minute,
+            sa.func.sum(request_counts.c.requests),
+            sa.func.sum(request_counts.c.server_errors),
+            sa.func.sum(request_counts.c.client_errors),
+        )
+        .where(
+            request_counts.c.deployment == deployment,
+            request_counts.c.minute >= since,
+            request_counts.c.minute < until,
+        )
+        .group_by(request_counts.c.minute)
+        .order_by(request_counts.c.minute)
+    )
+    with db.read() as conn:
+        return [(int(row[0]), RequestCounts(int(row[1]), int(row[2]), int(row[3]))) for row in conn.execute(query)]

@@ -43,6 +43,7 @@ from mlpilot.server.routes import (
     versions,
 )
 from mlpilot.server.state import open_state
+from mlpilot.server.ui import mount_ui
 from mlpilot.serving.app import serving_routes
 from mlpilot.serving.runtime import ServingRuntime
 from mlpilot.wire import API_PREFIX
@@ -117,6 +118,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.router.routes.extend(serving_routes(serving))
     _finish_document(app)
     _mount_docs(app)
+    mount_ui(app)
     app.add_middleware(
         BodyLimit,
         json_limit=state.settings.server_max_body_bytes,

@@ -19,7 +19,7 @@ log = logging.getLogger(__name__)
 
 # Kept in code so the common case (schema already current) costs one query and no Alembic import;
 # a test pins it to the newest file in migrations/versions.
-HEAD_REVISION = "0006"
+HEAD_REVISION = "0007"
 _MIGRATIONS = Path(__file__).with_name("migrations")
 _PG_LOCK_KEY = 0x6D6C_7069  # "mlpi"
 

@@ -32,6 +32,7 @@ __all__ = [
     "run_inputs",
     "run_tags",
     "runs",
+    "ui_sessions",
 ]
 
 NAMING = {
@@ -267,6 +268,19 @@ api_keys = sa.Table(
     sa.Column("created_at", sa.BigInteger, nullable=False),
     sa.Column("last_used_at", sa.BigInteger, nullable=True),
     sa.Column("revoked_at", sa.BigInteger, nullable=True),
+)
+
+# Web UI sign-ins: a random token whose SHA-256 is kept (never the token, never the API key),
+# bound to the key that signed in; revoking the key ends them, as does expiry or sign-out.
+ui_sessions = sa.Table(
+    "ui_sessions",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("token_hash", sa.String(64), nullable=False, unique=True),
+    sa.Column("key_id", sa.Integer, sa.ForeignKey("api_keys.id", ondelete="CASCADE"), nullable=False),
+    sa.Column("created_at", sa.BigInteger, nullable=False),
+    sa.Column("expires_at", sa.BigInteger, nullable=False),
+    sa.Index(None, "expires_at"),
 )
 
 # Every write, append-only: which key (by name, never the secret), which person or process, what

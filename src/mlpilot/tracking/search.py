@@ -26,7 +26,7 @@ from mlpilot.tracking.search_filter import (
     parse_filter,
 )
 
-__all__ = ["MAX_RESULTS_LIMIT", "search_runs"]
+__all__ = ["MAX_RESULTS_LIMIT", "search_runs", "token_at"]
 
 MAX_RESULTS_LIMIT = 50_000
 
@@ -64,6 +64,19 @@ def search_runs(
         loaded = load_runs(conn, page_ids[:max_results])
     token = _make_token(offset + max_results, fingerprint) if more else None
     return RunPage(tuple(loaded), token)
+
+
+def token_at(
+    offset: int,
+    experiments: Sequence[str | int] | None = None,
+    filter: str | None = None,
+    order_by: Sequence[str] | None = None,
+) -> str | None:
+    """The page token of a search that starts at ``offset`` (None for the first page): lets a
+    caller jump to page N, as the web UI's pager does, without walking the pages before it."""
+    if offset <= 0:
+        return None
+    return _make_token(offset, _fingerprint(experiments, filter, order_by))
 
 
 def _apply_filter(

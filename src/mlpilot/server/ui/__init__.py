@@ -1,0 +1,19 @@
+"""The web UI: server-rendered pages over the same services as the REST API, at ``/``.
+
+Sign-in is by API key (``session``); every page reads through the services the ``/api/v1``
+routes use; charts are drawn by plotly.js from the installed plotly wheel. See docs/ui.md.
+"""
+
+from __future__ import annotations
+
+from fastapi import FastAPI
+
+from mlpilot.server.ui import assets, datasets, deployments, models, operations, runs, signin
+
+__all__ = ["mount_ui"]
+
+
+def mount_ui(app: FastAPI) -> None:
+    """Add the UI's routes to the platform server (after the API's, so those win any tie)."""
+    for module in (signin, assets, runs, datasets, models, deployments, operations):
+        app.include_router(module.router)

@@ -1,0 +1,160 @@
+"""Templates, charts and errors shared by every page.
+
+Charts are plotly figures described as JSON in a ``data-figure`` attribute; ``ui.js`` draws them
+with the plotly.js of the installed plotly wheel, so no page fetches anything from elsewhere.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import math
+import time
+import urllib.parse
+from collections.abc import Callable, Coroutine, Mapping, Sequence
+from importlib import metadata, resources
+from pathlib import Path
+from typing import Any
+
+import jinja2
+from fastapi import Request, Response
+from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse
+from fastapi.routing import APIRoute
+from markupsafe import Markup
+
+from mlpilot.errors import MlpilotError, Unauthorized
+from mlpilot.server.errors import error_response
+from mlpilot.server.ui.session import SignInNeeded, ViewerSession
+
+__all__ = ["PLOTLY_URL", "STATIC", "UiRoute", "chart", "iso", "json_response", "page", "render_error"]
+
+STATIC = "/ui/static"
+PLOTLY_URL = f"{STATIC}/plotly-{metadata.version('plotly')}.min.js"
+
+_HERE = Path(str(resources.files("mlpilot.server.ui")))
+_env = jinja2.Environment(
+    loader=jinja2.FileSystemLoader(_HERE / "templates"),
+    autoescape=True,
+    undefined=jinja2.StrictUndefined,
+    trim_blocks=True,
+    lstrip_blocks=True,
+)
+# Scripts from this server only; plotly sets inline styles on the elements it draws.
+_HEADERS = {
+    "Content-Security-Policy": "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; "
+    "script-src 'self'; frame-ancestors 'none'; form-action 'self'; base-uri 'none'",
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "same-origin",
+    "Cache-Control": "no-store",
+}
+
+
+def iso(ms: int) -> str:
+    """An epoch-ms instant as ISO 8601 in UTC, the form plotly reads as a date."""
+    return dt.datetime.fromtimestamp(ms / 1000, dt.UTC).isoformat()
+
+
+def _when(value: int | None) -> str:
+    if value is None:
+        return "—"
+    return dt.datetime.fromtimestamp(value / 1000, dt.UTC).strftime("%Y-%m-%d %H:%M:%S")
+
+
+def _duration(value: float | None) -> str:
+    if value is None:
+        return "—"
+    seconds = value / 1000
+    if seconds < 1:
+        return f"{value:.0f} ms"
+    if seconds < 120:
+        return f"{seconds:.1f} s"
+    if seconds < 7200:
+        return f"{seconds / 60:.1f} min"
+    if seconds < 172800:
+        return f"{seconds / 3600:.1f} h"
+    return f"{seconds / 86400:.1f} d"
+
+
+def _number(value: Any) -> str:
+    if value is None:
+        return "—"
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return str(value)
+    if isinstance(value, float):
+        if not math.isfinite(value):
+            return str(value)
+        if abs(value) >= 10_000:
+            return f"{value:,.0f}"
+        return f"{value:.4g}"
+    return str(value)
+
+
+_env.filters.update(when=_when, duration=_duration, num=_number)
+_env.globals["plotly_url"] = PLOTLY_URL
+
+
+def page(request: Request, viewer: ViewerSession | None, template: str, status: int = 200, **context: Any) -> Response:
+    """A page of the UI: the template within the shared layout, with the viewer's CSRF token."""
+    html = _env.get_template(template).render(request=request, viewer=viewer, path=request.url.path, **context)
+    return HTMLResponse(html, status_code=status, headers=_HEADERS)
+
+
+def chart(data: Sequence[Mapping[str, Any]], layout: Mapping[str, Any] | None = None, height: int = 280) -> Markup:
+    """A plotly figure as a div that ui.js draws."""
+    figure = {
+        "data": list(data),
+        "layout": {
+            "height": height,
+            "margin": {"l": 50, "r": 20, "t": 40, "b": 40},
+            "font": {"family": "system-ui, sans-serif", "size": 12},
+            "paper_bgcolor": "rgba(0,0,0,0)",
+            "plot_bgcolor": "rgba(0,0,0,0)",
+            "legend": {"orientation": "h", "x": 0, "y": 1.02, "yanchor": "bottom"},
+            **(layout or {}),
+        },
+    }
+    text = json.dumps(figure, allow_nan=False, default=str)
+    return Markup('<div class="chart" data-figure="{}"></div>').format(text)
+
+
+def render_error(request: Request, error: MlpilotError) -> Response:
+    return page(request, None, "error.html", status=error.http_status, error=error)
+
+
+class UiRoute(APIRoute):
+    """A UI route: mlpilot errors become an error page (404 for unknown ids), a missing session a
+    redirect to /login; ``/ui/data`` routes keep JSON errors for the scripts that call them."""
+
+    def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
+        handler = super().get_route_handler()
+        is_data = self.path.startswith("/ui/data")
+
+        async def guarded(request: Request) -> Response:
+            started = time.perf_counter()
+            response = await _answer(request)
+            # The server's own time for the page, as browsers' devtools and bench/ui_runs.py read it.
+            response.headers["Server-Timing"] = f"app;dur={(time.perf_counter() - started) * 1000:.1f}"
+            return response
+
+        async def _answer(request: Request) -> Response:
+            try:
+                return await handler(request)
+            except SignInNeeded:
+                if request.method != "GET":
+                    return render_error(request, Unauthorized("not signed in", hint="Sign in at /login."))
+                target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+                return RedirectResponse(f"/login?next={_quote(target)}", status_code=303)
+            except MlpilotError as error:
+                if is_data:
+                    return error_response(error)
+                return render_error(request, error)
+
+        return guarded
+
+
+def _quote(target: str) -> str:
+    return urllib.parse.quote(target, safe="")
+
+
+def json_response(value: Any) -> Response:
+    return JSONResponse(value, headers={"Cache-Control": "no-store"})
