@@ -119,6 +119,27 @@ def register(
         console.print(f"registered {version.uri} (sha256 {version.sha256[:12]}…)")
 
 
+@app.command("import-mlflow")
+def import_mlflow(
+    ctx: typer.Context,
+    path: Annotated[str, typer.Argument(help="An MLflow model directory (the folder holding MLmodel).")],
+    name: Annotated[str, typer.Option("--name", "-n", help="The registered model's name.")],
+    alias_name: Annotated[str | None, typer.Option("--alias", help="Point this alias at the new version.")] = None,
+    experiment: Annotated[str, typer.Option("--experiment", "-e", help="Experiment of the import run.")] = (
+        "mlflow-imports"
+    ),
+    as_json: JsonFlag = False,
+) -> None:
+    """Import an MLflow model (sklearn, xgboost, lightgbm, python_function) as the next version of NAME."""
+    from mlpilot.client.mlflow_import import import_mlflow_model
+
+    version = import_mlflow_model(get_client(ctx), path, name, experiment=experiment, alias=alias_name)
+    if as_json:
+        print_json(version.to_dict())
+    else:
+        console.print(f"imported {path} as {version.uri} ({version.flavor}, sha256 {version.sha256[:12]}…)")
+
+
 @app.command("alias")
 def alias(
     ctx: typer.Context,

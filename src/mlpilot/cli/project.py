@@ -7,6 +7,7 @@ import os
 import shlex
 import signal
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Annotated
 
@@ -14,7 +15,8 @@ import typer
 
 from mlpilot.cli.context import get_client
 from mlpilot.cli.render import console, err_console
-from mlpilot.projects import PROJECT_FILE, execute, init_project, load_project, plan_run
+from mlpilot.client import Client
+from mlpilot.projects import PROJECT_FILE, ProjectRun, execute, init_project, load_project, plan_run
 from mlpilot.tracking.records import Run, RunStatus
 
 __all__ = ["init", "run"]
@@ -81,6 +83,8 @@ def run(
     Parameters are checked against mlpilot.yaml before anything starts.
 
     The command gets MLPILOT_RUN_ID, so mlpilot.start_run() in the script logs to this run.
+    A folder with an MLflow MLproject file runs too; its mlflow calls get MLFLOW_TRACKING_URI and
+    MLFLOW_RUN_ID (through a server on 127.0.0.1 for a local store; see docs/mlflow.md).
 
     Exits with the command's exit code (130 after Ctrl-C).
     """
@@ -90,9 +94,8 @@ def run(
     def started(created: Run) -> None:
         _banner(f"=== Running command '{plan.command}' in run with ID '{created.id}' ===", "bold")
 
-    outcome = execute(
-        get_client(ctx), plan, experiment=experiment_name, run_name=run_name, on_start=started, write=echo
-    )
+    with _tracking_client(get_client(ctx), plan) as client:
+        outcome = execute(client, plan, experiment=experiment_name, run_name=run_name, on_start=started, write=echo)
     echo.end_line()
     word, style = _ENDINGS.get(outcome.status, ("ended", "yellow"))
     if outcome.status is RunStatus.FAILED:
@@ -100,6 +103,23 @@ def run(
     _banner(f"=== Run (ID='{outcome.run.id}') {word} ===", f"bold {style}")
     _banner(f"details: mlpilot runs show {outcome.run.id}", "dim")
     raise typer.Exit(outcome.exit_code)
+
+
+@contextlib.contextmanager
+def _tracking_client(client: Client, plan: ProjectRun) -> Iterator[Client]:
+    """The client to run with. An MLproject on a local store runs through a server on 127.0.0.1
+    for its duration, so the project's own mlflow calls (MLFLOW_TRACKING_URI) reach the same store."""
+    if client.is_remote or plan.project.file is None or plan.project.file.name.lower() != "mlproject":
+        yield client
+        return
+    from mlpilot.server.local import local_server
+
+    with local_server(client.settings, purpose="mlproject") as (url, key):
+        remote = Client(url, api_key=key, settings=client.settings)
+        try:
+            yield remote
+        finally:
+            remote.close()
 
 
 def _how_it_ended(returncode: int) -> str:

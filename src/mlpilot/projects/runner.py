@@ -151,6 +151,12 @@ def child_environment(client: Client, run: Run, base: Mapping[str, str] | None =
     api_key: str | None = getattr(client.transport, "api_key", None)
     if api_key is not None:
         env["MLPILOT_API_KEY"] = api_key
+    if client.is_remote:
+        # mlflow calls in the command (an MLproject's, say) land in this run through the server's
+        # MLflow API: the MLflow client attaches to MLFLOW_RUN_ID and sends the key as a bearer token.
+        env.update({"MLFLOW_TRACKING_URI": client.tracking_uri, "MLFLOW_RUN_ID": run.id})
+        if api_key is not None:
+            env["MLFLOW_TRACKING_TOKEN"] = api_key
     # `python` in the command must be the interpreter mlpilot runs in (its venv), not the first on PATH.
     bin_dir = str(Path(sys.executable).parent)
     env["PATH"] = os.pathsep.join([bin_dir, env["PATH"]]) if env.get("PATH") else bin_dir

@@ -124,6 +124,12 @@ def load_project(path: Path | str, *, require_file: bool = True) -> ProjectSpec:
         raise InvalidInput(f"project path {given} does not exist", hint="Pass the folder that holds mlpilot.yaml.")
     file = given if given.is_file() else given / PROJECT_FILE
     directory = file.parent.resolve()
+    if not file.is_file() and given.is_dir():
+        from mlpilot.projects.mlproject import find_mlproject, load_mlproject  # reads this module's records
+
+        mlproject = find_mlproject(given)
+        if mlproject is not None:
+            return load_mlproject(mlproject)
     if not file.is_file():
         if not require_file:
             return ProjectSpec(directory.name, directory, {})

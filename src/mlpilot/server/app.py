@@ -26,6 +26,7 @@ from mlpilot.orchestration.scheduler import TriggerScheduler
 from mlpilot.server.auth import API_KEY_SCHEME, Authenticate
 from mlpilot.server.errors import ERROR_RESPONSES, install_error_handlers
 from mlpilot.server.limits import BodyLimit
+from mlpilot.server.mlflow.mount import MLFLOW_PREFIXES, include_mlflow
 from mlpilot.server.routes import (
     aliases,
     artifacts,
@@ -116,6 +117,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     # Starlette routes outside /api/v1: they check keys themselves and are not in this document
     # (each deployment has its own, generated from its model's signature).
     app.router.routes.extend(serving_routes(serving))
+    include_mlflow(app)  # MLflow's REST API on the same store (docs/mlflow.md)
     _finish_document(app)
     _mount_docs(app)
     mount_ui(app)
@@ -125,7 +127,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         upload_limit=state.settings.server_max_upload_bytes,
     )
     # Added last, so it runs first: no key, no body limit check, no parsing.
-    app.add_middleware(Authenticate, state=state, prefix=f"{API_PREFIX}/")
+    app.add_middleware(Authenticate, state=state, prefix=f"{API_PREFIX}/", mlflow_prefixes=MLFLOW_PREFIXES)
     return app
 
 

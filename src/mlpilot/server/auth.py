@@ -1,7 +1,8 @@
 """Who may call a route: an API key with the route's scope, checked on every request.
 
-Two steps. ``Authenticate``, a middleware, verifies the key of every ``/api/v1`` request
-(constant-time hash comparison, revocation honoured at once) and spends a rate-limit token before
+Two steps. ``Authenticate``, a middleware, verifies the key of every ``/api/v1`` request and of
+every request to MLflow's API (``mlpilot.server.mlflow``): constant-time hash comparison,
+revocation honoured at once. It also spends a rate-limit token before
 anything reads the body, so an unauthenticated or throttled caller learns nothing from validation
 errors. ``authorize(scope)``, the dependency every API route declares, then checks the route's scope
 and hands the route a ``Caller``: the key plus the stores to work on. For a route that changes
@@ -31,6 +32,7 @@ from mlpilot.security import Scope as KeyScope
 from mlpilot.security import audit as audit_service
 from mlpilot.security.keys import authenticate, require_scope
 from mlpilot.server.errors import error_response
+from mlpilot.server.mlflow.errors import mlflow_error_response
 from mlpilot.server.state import ServerState, state_of
 from mlpilot.store import Database
 from mlpilot.wire import API_PREFIX
@@ -108,21 +110,25 @@ class Authenticate:
     body is read. Nothing there is exempt, the OpenAPI document included (any scope may read it):
     only the health checks and the data-free /docs page and its static files live outside."""
 
-    def __init__(self, app: ASGIApp, *, state: ServerState, prefix: str) -> None:
+    def __init__(self, app: ASGIApp, *, state: ServerState, prefix: str, mlflow_prefixes: tuple[str, ...] = ()) -> None:
         self.app = app
         self.state = state
         self.prefix = prefix
+        # MLflow's API (MLFLOW_TRACKING_TOKEN arrives as a bearer key): refusals in MLflow's shape.
+        self.mlflow_prefixes = mlflow_prefixes
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         path: str = scope.get("path", "")
-        if scope["type"] != "http" or not path.startswith(self.prefix):
+        mlflow = bool(self.mlflow_prefixes) and path.startswith(self.mlflow_prefixes)
+        if scope["type"] != "http" or not (mlflow or path.startswith(self.prefix)):
             await self.app(scope, receive, send)
             return
         try:
             key = await run_in_threadpool(authenticate, self.state.db, _bearer_token(scope))
             self.state.limiter.take(key.name)
         except (Unauthorized, RateLimited) as refused:
-            await error_response(refused)(scope, receive, send)
+            respond = mlflow_error_response if mlflow else error_response
+            await respond(refused)(scope, receive, send)
             return
         scope.setdefault("state", {})[_KEY_STATE] = key
         await self.app(scope, receive, send)

@@ -19,6 +19,7 @@ __all__ = ["BodyLimit", "RateLimiter", "is_upload"]
 _UPLOADS = (
     ("PUT", re.compile(r"^/api/v1/runs/[^/]+/artifacts/.+")),
     ("POST", re.compile(r"^/api/v1/datasets/.+/versions$")),
+    ("PUT", re.compile(r"^/api/2\.0/mlflow-artifacts/artifacts/.+")),
 )
 
 
