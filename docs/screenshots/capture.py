@@ -56,6 +56,7 @@ def _pages(db: Database) -> dict[str, str]:
     version = version_service.get_version(db, version_ref(model.name, str(model.latest_version)))
     candidates = search_runs(db, filter="params.algorithm != ''", max_results=3)
     return {
+        "experiments": "/experiments",
         "runs": "/runs",
         "run": f"/runs/{version.run_id}",
         "compare": "/compare?" + "&".join(f"run={run.id}" for run in candidates),

@@ -42,3 +42,16 @@ class RateLimiter:
                     retry_after=math.ceil(wait * 1000) / 1000,
                 )
             self._buckets[key] = (tokens - 1.0, now)
+
+    def check(self, key: str) -> None:
+        """Raise RateLimited if ``key``'s bucket is empty now, without spending a token: for a caller
+        that spends only on failure (the UI's sign-in) yet must refuse before trying again."""
+        if self.rate <= 0:
+            return
+        now = self._clock()
+        with self._lock:
+            tokens, last = self._buckets.get(key, (self.burst, now))
+        tokens = min(self.burst, tokens + (now - last) * self.rate)
+        if tokens < 1.0:
+            wait = (1.0 - tokens) / self.rate
+            raise RateLimited(f"{key!r} is over its limit", retry_after=math.ceil(wait * 1000) / 1000)

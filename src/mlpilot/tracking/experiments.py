@@ -9,7 +9,7 @@ from sqlalchemy.exc import IntegrityError as SqlIntegrityError
 from mlpilot.errors import Conflict, NotFound
 from mlpilot.store import Database
 from mlpilot.store.clock import now_ms
-from mlpilot.store.schema import experiments
+from mlpilot.store.schema import experiments, runs
 from mlpilot.tracking.limits import check_name
 from mlpilot.tracking.records import Experiment
 
@@ -19,6 +19,7 @@ __all__ = [
     "get_or_create_experiment",
     "list_experiments",
     "resolve_experiment",
+    "run_counts",
 ]
 
 MAX_EXPERIMENT_NAME = 500
@@ -91,3 +92,12 @@ def list_experiments(db: Database, *, limit: int | None = None, after: int | Non
     with db.read() as conn:
         rows = conn.execute(query).mappings().all()
     return [_record(row) for row in rows]
+
+
+def run_counts(db: Database) -> dict[int, tuple[int, int]]:
+    """Per experiment id with runs: how many runs it holds and when its newest run started (epoch ms)."""
+    query = sa.select(runs.c.experiment_id, sa.func.count(), sa.func.max(runs.c.start_time)).group_by(
+        runs.c.experiment_id
+    )
+    with db.read() as conn:
+        return {row[0]: (int(row[1]), int(row[2])) for row in conn.execute(query)}

@@ -126,3 +126,31 @@ def test_a_read_only_key_sees_no_actions_and_cannot_post_them(browser: sync_api.
         assert deployment_service.resolve_traffic(filled.db, "churn-api") == before
     finally:
         reader.close()
+
+
+def test_monitoring_draws_the_drift_heatmap_and_the_accuracy_chart(deployer: Session) -> None:
+    page = deployer.open("/monitoring?monitor=churn-watch")
+    charts = page.locator(".chart")
+    assert charts.count() == 2
+    heatmap, accuracy = charts.nth(0), charts.nth(1)
+    for figure in (heatmap, accuracy):
+        figure.locator("svg.main-svg").first.wait_for(timeout=10_000)
+    # One row per feature: the model's two inputs, its prediction and each class's probability.
+    rows = heatmap.locator("g.ytick text").evaluate_all("nodes => nodes.map(node => node.textContent)")
+    assert sorted(rows) == ["prediction", "proba:0", "proba:1", "x1", "x2"]
+    assert heatmap.locator("g.hm image").count() == 1  # plotly paints a heatmap's cells as one image
+    names = accuracy.locator("g.legend text.legendtext").evaluate_all("nodes => nodes.map(node => node.textContent)")
+    assert {"live accuracy", "estimated accuracy", "offline accuracy"} <= set(names)
+    assert accuracy.locator("g.trace.scatter").count() >= 3
+    assert deployer.errors == []
+
+
+def test_an_error_page_keeps_the_navigation(deployer: Session) -> None:
+    page = deployer.open("/models/churn?version=abc")
+    assert page.locator("header.bar nav a", has_text="Experiments").is_visible()
+    assert page.locator("header.bar .who", has_text="deployer").is_visible()
+    assert "'version'" in page.locator("main .problem").inner_text()
+    # The browser reports the page's own status as a console error; nothing else may fail.
+    assert deployer.errors == ["Failed to load resource: the server responded with a status of 400 (Bad Request)"]
+    page.click("text=Back to models")
+    page.wait_for_url("**/models")

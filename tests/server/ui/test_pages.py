@@ -1,5 +1,6 @@
-"""Every page answers 200 on an empty store and on a filled one; unknown ids give a 404 page;
-bad searches a 400 page; plotly.js comes from the installed wheel."""
+"""Every page answers 200 on an empty store and on a filled one; unknown ids give a 404 page and
+bad query values a 400 page, both inside the signed-in frame; plotly.js comes from the installed
+wheel."""
 
 from __future__ import annotations
 
@@ -7,9 +8,9 @@ import httpx
 import pytest
 
 from tests.conftest import LiveServer
-from tests.server.ui.conftest import Filled, sign_in
+from tests.server.ui.conftest import ODD_DATASET, Filled, sign_in
 
-EMPTY_PAGES = ["/runs", "/datasets", "/models", "/deployments", "/monitoring", "/pipelines", "/dora"]
+EMPTY_PAGES = ["/experiments", "/runs", "/datasets", "/models", "/deployments", "/monitoring", "/pipelines", "/dora"]
 
 
 def filled_pages(filled: Filled) -> list[str]:
@@ -94,7 +95,7 @@ def test_bad_input_gives_a_400_page(filled: Filled) -> None:
         assert bad_filter.status_code == 400 and "<table" not in bad_filter.text
         assert http.get("/runs?experiment=nope").status_code == 400
         assert http.get(f"/compare?run={filled.run_ids[0]}").status_code == 400
-        assert http.get("/runs?page=0").status_code == 422
+        assert http.get("/runs?page=0").status_code == 400
         assert http.get("/datasets/customers?a=1&b=9").status_code == 404
 
 
@@ -109,3 +110,32 @@ def test_the_live_rate_endpoint_and_plotly_from_the_wheel(filled: Filled) -> Non
         assert script.status_code == 200 and len(script.content) > 1_000_000
         assert "immutable" in script.headers["cache-control"]
         assert "cdn" not in page.lower()
+
+
+def test_a_dataset_name_with_url_characters_links_to_its_page(filled: Filled) -> None:
+    with sign_in(filled.url, filled.reader_key) as http:
+        listing = http.get("/datasets").text
+        start = listing.index('href="/datasets/team') + len('href="')
+        link = listing[start : listing.index('"', start)]
+        assert link == "/datasets/team%2Fchurn%3Fv%3D1%23raw%20100%25"
+        page = http.get(link)
+        assert page.status_code == 200 and f"<h1>{ODD_DATASET} " in page.text
+
+
+def test_the_runs_table_shows_the_keys_most_runs_have() -> None:
+    from mlpilot.server.ui.runs import _MAX_COLUMNS, _columns
+
+    gate = {f"candidate.m{i:02d}": 1.0 for i in range(_MAX_COLUMNS)}
+    training = [{"accuracy": 0.9, "loss": 0.1}] * 3
+    shown = _columns([gate, *training])
+    assert len(shown) == _MAX_COLUMNS and {"accuracy", "loss"} <= set(shown)
+    assert shown == sorted(shown)
+
+
+def test_an_empty_result_says_why_and_how_back(filled: Filled) -> None:
+    with sign_in(filled.url, filled.reader_key) as http:
+        far = http.get("/runs?experiment=churn&page=500")
+        assert far.status_code == 200 and "No runs on page 500" in far.text and "No runs yet" not in far.text
+        assert 'href="?experiment=churn&amp;filter=&amp;order=">Back to page 1' in far.text
+        none = http.get("/runs", params={"filter": "metrics.accuracy > 5"})
+        assert "No runs match <code>metrics.accuracy &gt; 5</code>" in none.text and "Clear the filter" in none.text

@@ -8,12 +8,13 @@ from __future__ import annotations
 
 from fastapi import FastAPI
 
-from mlpilot.server.ui import assets, datasets, deployments, models, operations, runs, signin
+from mlpilot.server.ui import assets, datasets, deployments, experiments, models, operations, runs, signin
 
 __all__ = ["mount_ui"]
 
 
 def mount_ui(app: FastAPI) -> None:
     """Add the UI's routes to the platform server (after the API's, so those win any tie)."""
-    for module in (signin, assets, runs, datasets, models, deployments, operations):
+    signin.install_sign_in_limiter(app)
+    for module in (signin, assets, runs, experiments, datasets, models, deployments, operations):
         app.include_router(module.router)

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import itertools
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Request, Response
+from fastapi import APIRouter, Query, Request, Response
 from markupsafe import Markup
 
 from mlpilot.data import versions as dataset_service
-from mlpilot.server.ui.render import UiRoute, chart, page
+from mlpilot.server.ui.render import MAX_INT, UiRoute, chart, page
 from mlpilot.server.ui.session import Viewer
 
 __all__ = ["router"]
@@ -24,9 +24,14 @@ def datasets_list(request: Request, viewer: Viewer) -> Response:
     return page(request, viewer, "datasets.html", datasets=dataset_service.list_datasets(viewer.db, limit=500))
 
 
-@router.get("/datasets/{name}")
+@router.get("/datasets/{name:path}")  # a dataset name may hold '/'
 def dataset_page(
-    request: Request, viewer: Viewer, name: str, version: int | None = None, a: str = "", b: str = ""
+    request: Request,
+    viewer: Viewer,
+    name: str,
+    version: Annotated[int | None, Query(ge=1, le=MAX_INT)] = None,
+    a: str = "",
+    b: str = "",
 ) -> Response:
     versions = dataset_service.list_versions(viewer.db, name)
     chosen = dataset_service.get_version(viewer.db, name, version)

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Request, Response
+from typing import Annotated
+
+from fastapi import APIRouter, Query, Request, Response
 from markupsafe import Markup
 
 from mlpilot.registry import ModelEvent, version_ref
@@ -11,7 +13,7 @@ from mlpilot.registry import versions as version_service
 from mlpilot.registry.events import events_of
 from mlpilot.registry.lineage import Lineage
 from mlpilot.server.ui.graphs import Node, layered_svg
-from mlpilot.server.ui.render import UiRoute, chart, iso, page
+from mlpilot.server.ui.render import MAX_INT, UiRoute, chart, iso, page, urlpart
 from mlpilot.server.ui.session import Viewer
 
 __all__ = ["router"]
@@ -25,7 +27,9 @@ def models_list(request: Request, viewer: Viewer) -> Response:
 
 
 @router.get("/models/{name}")
-def model_page(request: Request, viewer: Viewer, name: str, version: int | None = None) -> Response:
+def model_page(
+    request: Request, viewer: Viewer, name: str, version: Annotated[int | None, Query(ge=1, le=MAX_INT)] = None
+) -> Response:
     model = version_service.get_model(viewer.db, name)
     versions = version_service.list_versions(viewer.db, name)
     events = events_of(viewer.db, name)
@@ -74,7 +78,7 @@ def lineage_graph(found: Lineage) -> Markup:
     for item in run.inputs:
         node_id = f"d:{item.dataset}:{item.version}"
         nodes.append(
-            Node(node_id, f"{item.dataset} v{item.version}", item.role, "dataset", f"/datasets/{item.dataset}")
+            Node(node_id, f"{item.dataset} v{item.version}", item.role, "dataset", f"/datasets/{urlpart(item.dataset)}")
         )
         edges.append((node_id, run.id))
     if run.git_commit:

@@ -18,17 +18,31 @@ from typing import Any
 
 import jinja2
 from fastapi import Request, Response
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse
 from fastapi.routing import APIRoute
 from markupsafe import Markup
+from sqlalchemy.exc import DataError
 
-from mlpilot.errors import MlpilotError, Unauthorized
+from mlpilot.errors import InvalidInput, MlpilotError, RateLimited, Unauthorized
 from mlpilot.server.errors import error_response
-from mlpilot.server.ui.session import SignInNeeded, ViewerSession
+from mlpilot.server.ui.session import SignInNeeded, ViewerSession, optional_viewer
 
-__all__ = ["PLOTLY_URL", "STATIC", "UiRoute", "chart", "iso", "json_response", "page", "render_error"]
+__all__ = [
+    "MAX_INT",
+    "PLOTLY_URL",
+    "STATIC",
+    "UiRoute",
+    "bad_query",
+    "chart",
+    "iso",
+    "json_response",
+    "page",
+    "render_error",
+]
 
 STATIC = "/ui/static"
+MAX_INT = 2**31 - 1  # the widest version number the store's columns hold
 PLOTLY_URL = f"{STATIC}/plotly-{metadata.version('plotly')}.min.js"
 
 _HERE = Path(str(resources.files("mlpilot.server.ui")))
@@ -89,7 +103,12 @@ def _number(value: Any) -> str:
     return str(value)
 
 
-_env.filters.update(when=_when, duration=_duration, num=_number)
+def urlpart(name: str) -> str:
+    """A name as one segment of a path: dataset names may hold '/', '?', '#' or '%'."""
+    return urllib.parse.quote(str(name), safe="")
+
+
+_env.filters.update(when=_when, duration=_duration, num=_number, urlpart=urlpart)
 _env.globals["plotly_url"] = PLOTLY_URL
 
 
@@ -117,8 +136,41 @@ def chart(data: Sequence[Mapping[str, Any]], layout: Mapping[str, Any] | None = 
     return Markup('<div class="chart" data-figure="{}"></div>').format(text)
 
 
-def render_error(request: Request, error: MlpilotError) -> Response:
-    return page(request, None, "error.html", status=error.http_status, error=error)
+# What to write instead of a query value a page cannot read, by parameter name.
+_QUERY_HINTS = {
+    "page": "Use a whole page number from 1 (e.g. ?page=2), or follow the Next and Previous links.",
+    "version": "Use a version number from the versions table on the page (e.g. ?version=1).",
+    "run": "Tick runs in the runs table and press Compare.",
+}
+# The list page each section's error page links back to.
+_SECTIONS = ("runs", "experiments", "datasets", "models", "deployments", "monitoring", "pipelines", "dora")
+
+
+def bad_query(error: RequestValidationError) -> InvalidInput:
+    """A query or path value FastAPI could not read, as the 400 a person can act on: which
+    parameter, what it was, and what to write instead."""
+    problems = error.errors()
+    first = problems[0] if problems else {}
+    where = [str(part) for part in first.get("loc", ())]
+    kind, name = (where[0], where[-1]) if len(where) >= 2 else ("query", where[-1] if where else "request")
+    shown = first.get("input")
+    value = "" if shown is None or isinstance(shown, dict) else f" = {str(shown)[:60]!r}"
+    problem = str(first.get("msg", "is not valid")).rstrip(".")
+    return InvalidInput(
+        f"the {kind} parameter {name!r}{value} is not valid: {problem[:1].lower()}{problem[1:]}",
+        hint=_QUERY_HINTS.get(name, f"Correct or remove {name!r} in the address and reload."),
+    )
+
+
+async def render_error(request: Request, error: MlpilotError) -> Response:
+    """The error page: status, what went wrong and what to do, inside the signed-in frame."""
+    viewer = await optional_viewer(request)
+    first = request.url.path.strip("/").split("/", 1)[0]
+    section = first if first in _SECTIONS else None
+    response = page(request, viewer, "error.html", status=error.http_status, error=error, section=section)
+    if isinstance(error, RateLimited):
+        response.headers["Retry-After"] = str(max(1, math.ceil(error.retry_after)))
+    return response
 
 
 class UiRoute(APIRoute):
@@ -141,13 +193,23 @@ class UiRoute(APIRoute):
                 return await handler(request)
             except SignInNeeded:
                 if request.method != "GET":
-                    return render_error(request, Unauthorized("not signed in", hint="Sign in at /login."))
+                    return await render_error(request, Unauthorized("not signed in", hint="Sign in at /login."))
                 target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
                 return RedirectResponse(f"/login?next={_quote(target)}", status_code=303)
+            except RequestValidationError as unreadable:
+                # Not FastAPI's 422 JSON: a page answers a 400 page naming the parameter.
+                refused = bad_query(unreadable)
+                return error_response(refused) if is_data else await render_error(request, refused)
+            except (OverflowError, DataError):
+                # A number the store's columns cannot hold (SQLite: OverflowError; PostgreSQL: DataError).
+                refused = InvalidInput(
+                    "a number in the address is out of range", hint="Versions and page numbers fit in 32 bits."
+                )
+                return error_response(refused) if is_data else await render_error(request, refused)
             except MlpilotError as error:
                 if is_data:
                     return error_response(error)
-                return render_error(request, error)
+                return await render_error(request, error)
 
         return guarded
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request, Response
@@ -69,14 +70,18 @@ def runs_table(
         problem=problem,
         param_keys=_columns(run.params for run in found),
         metric_keys=_columns(run.metrics for run in found),
+        most_compared=_MAX_COMPARED,
     )
 
 
 def _columns(maps: Any) -> list[str]:
-    keys: set[str] = set()
+    """The keys most runs on the page have (a pipeline's one gate run should not crowd out what
+    every training run logged), shown in name order."""
+    seen: Counter[str] = Counter()
     for mapping in maps:
-        keys.update(mapping)
-    return sorted(keys)[:_MAX_COLUMNS]
+        seen.update(mapping.keys())  # keys only: a mapping would add its values as counts
+    common = sorted(seen, key=lambda key: (-seen[key], key))[:_MAX_COLUMNS]
+    return sorted(common)
 
 
 @router.get("/runs/{run_id}")

@@ -18,14 +18,24 @@ from starlette.concurrency import run_in_threadpool
 
 from mlpilot.artifacts import ContentStore
 from mlpilot.config import Settings
-from mlpilot.errors import Forbidden, Unauthorized
+from mlpilot.errors import Forbidden, MlpilotError, Unauthorized
 from mlpilot.security import ApiKey, Scope
 from mlpilot.security.keys import require_scope
 from mlpilot.security.sessions import csrf_token, session_of, valid_csrf
 from mlpilot.server.state import ServerState, state_of
 from mlpilot.store import Database
 
-__all__ = ["COOKIE", "Actor", "DataViewer", "SignInNeeded", "Viewer", "ViewerSession", "form_of", "same_origin"]
+__all__ = [
+    "COOKIE",
+    "Actor",
+    "DataViewer",
+    "SignInNeeded",
+    "Viewer",
+    "ViewerSession",
+    "form_of",
+    "optional_viewer",
+    "same_origin",
+]
 
 COOKIE = "mlpilot_session"
 _MAX_FORM_BYTES = 64 * 1024
@@ -67,6 +77,15 @@ async def _page_viewer(request: Request, state: Annotated[ServerState, Depends(s
         return await _session(request, state)
     except Unauthorized:
         raise SignInNeeded from None
+
+
+async def optional_viewer(request: Request) -> ViewerSession | None:
+    """The signed-in viewer of a request, or None: for pages drawn outside a route's dependencies
+    (an error page keeps the navigation bar of whoever is signed in)."""
+    try:
+        return await _session(request, await state_of(request))
+    except MlpilotError:
+        return None
 
 
 async def _data_viewer(request: Request, state: Annotated[ServerState, Depends(state_of)]) -> ViewerSession:

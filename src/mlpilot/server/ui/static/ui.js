@@ -23,8 +23,9 @@ function compareSelection() {
   const boxes = document.querySelectorAll("input.pick");
   const update = () => {
     const picked = [...boxes].filter((box) => box.checked).length;
-    button.disabled = picked < 2;
-    button.textContent = picked ? `Compare ${picked} runs` : "Compare";
+    const most = Number(button.dataset.most || 10);
+    button.disabled = picked < 2 || picked > most;
+    button.textContent = picked > most ? `Compare at most ${most} runs` : picked ? `Compare ${picked} runs` : "Compare";
   };
   boxes.forEach((box) => box.addEventListener("change", update));
   update();
