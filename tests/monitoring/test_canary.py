@@ -56,6 +56,7 @@ POLICY = CanaryPolicy(
         ("metric", "happiness"),
         ("require_labels", "yes"),
         ("on_insufficient_data", "shrug"),
+        ("max_window", 10.0),
     ],
 )
 def test_a_bad_policy_value_is_refused_naming_its_field(field: str, value: Any) -> None:
@@ -229,6 +230,20 @@ def test_too_little_traffic_at_the_windows_end_follows_the_policy(rollout: Rollo
     assert verdict.reasons[-1] == "too little data when the window ended: the policy says rollback"
     lenient = CanaryPolicy(window=WINDOW_S, min_requests=20, on_insufficient_data="promote")
     assert rollout.judge(lenient).decision == "promote"
+
+
+def test_a_max_window_waits_for_enough_data_then_decides(rollout: Rollout) -> None:
+    patient = CanaryPolicy(window=WINDOW_S, max_window=2 * WINDOW_S, min_requests=20)
+    rollout.traffic(1, 200)
+    rollout.traffic(2, 5)
+    waiting = rollout.judge(patient)
+    assert waiting.decision == "wait" and waiting.window_over and not waiting.insufficient_data
+    assert waiting.reasons[-1] == "the window is over; waiting up to 600 s more for enough data"
+    given_up = rollout.judge(patient, after=2 * WINDOW_S)
+    assert given_up.decision == "rollback" and given_up.insufficient_data
+    assert given_up.reasons[-1] == "too little data when the watch ended (1200 s): the policy says rollback"
+    rollout.traffic(2, 30)
+    assert rollout.judge(patient).decision == "promote"
 
 
 def test_a_deployment_without_a_canary_has_nothing_to_judge(rollout: Rollout) -> None:

@@ -85,5 +85,12 @@ def retrain(
         deployment=deployment,
         canary_weight=canary_weight,
         window=watch_seconds,
-        policy={"min_requests": min_requests, "poll_interval": 2.0, "max_latency_p99_ratio": 5.0},
+        # On a busy machine the canary's share of traffic may need longer than the window to reach
+        # min_requests: keep watching rather than roll back a good model for want of data.
+        policy={
+            "min_requests": min_requests,
+            "max_window": watch_seconds * 4,
+            "poll_interval": 2.0,
+            "max_latency_p99_ratio": 5.0,
+        },
     )

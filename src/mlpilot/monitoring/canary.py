@@ -181,7 +181,7 @@ def judge_canary(
         sides[role] = version_stats(version, role, counts, rows[rows["version"] == version], labels, policy)
     checks = policy_checks(policy, sides["canary"], sides["primary"])
     window_over = now - since >= policy.window_ms
-    decision, reasons, insufficient = _decide(policy, checks, window_over, since + policy.window_ms - now)
+    decision, reasons, insufficient = _decide(policy, checks, now - since)
     return CanaryVerdict(
         deployment=deployment,
         model=traffic.model,
@@ -197,18 +197,20 @@ def judge_canary(
     )
 
 
-def _decide(
-    policy: CanaryPolicy, checks: list[CanaryCheck], window_over: bool, remaining_ms: int
-) -> tuple[str, list[str], bool]:
+def _decide(policy: CanaryPolicy, checks: list[CanaryCheck], elapsed_ms: int) -> tuple[str, list[str], bool]:
     failed = [check.message for check in checks if check.status == "fail"]
     if failed:
         return "rollback", failed, False
     pending = [check.message for check in checks if check.status == PENDING and check.required]
-    if not window_over:
-        return "wait", [f"the window ends in {remaining_ms / 1000:.0f} s", *pending], False
+    if elapsed_ms < policy.window_ms:
+        return "wait", [f"the window ends in {(policy.window_ms - elapsed_ms) / 1000:.0f} s", *pending], False
+    if pending and elapsed_ms < policy.max_window_ms:
+        left = (policy.max_window_ms - elapsed_ms) / 1000
+        return "wait", [*pending, f"the window is over; waiting up to {left:.0f} s more for enough data"], False
     if pending:
         choice = policy.on_insufficient_data
-        return choice, [*pending, f"too little data when the window ended: the policy says {choice}"], True
+        ended = "the window ended" if policy.max_window is None else f"the watch ended ({policy.max_window:g} s)"
+        return choice, [*pending, f"too little data when {ended}: the policy says {choice}"], True
     return "promote", [check.message for check in checks], False
 
 
@@ -253,8 +255,8 @@ def watch_canary(
         if verdict.decision != "wait":
             break
         log.info("canary of %s: wait (%s)", deployment, "; ".join(verdict.reasons))
-        remaining = (start + policy.window_ms - now) / 1000
-        sleep(max(0.0, min(policy.poll_interval, remaining)))
+        deadline = start + (policy.window_ms if now - start < policy.window_ms else policy.max_window_ms)
+        sleep(max(0.0, min(policy.poll_interval, (deadline - now) / 1000)))
     return _act(db, deployment, policy, verdict, actor=actor, polls=polls, cause=cause, context=context)
 
 

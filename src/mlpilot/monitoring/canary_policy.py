@@ -37,6 +37,9 @@ class CanaryPolicy:
     """How a canary is judged. Times are in seconds, rates are fractions (0.01 is 1 %).
 
     - ``window``: how long the canary is watched before it can be promoted.
+    - ``max_window``: how long past ``window`` it may be watched while a required check still
+      lacks data (None: not at all), so a quiet hour extends the watch instead of deciding on
+      too little traffic.
     - ``min_requests``: the fewest requests (logged rows for latency) the canary, and the primary
       for a comparison with it, must have before a traffic check gives a verdict.
     - ``max_error_rate``: the canary's 5xx share may not exceed this.
@@ -58,6 +61,7 @@ class CanaryPolicy:
     """
 
     window: float = 600.0
+    max_window: float | None = None
     min_requests: int = 100
     max_error_rate: float | None = 0.05
     max_error_rate_increase: float | None = 0.01
@@ -74,6 +78,9 @@ class CanaryPolicy:
     def __post_init__(self) -> None:
         _positive("window", self.window)
         _positive("poll_interval", self.poll_interval)
+        _positive("max_window", self.max_window, optional=True)
+        if self.max_window is not None and self.max_window < self.window:
+            raise _bad("max_window", self.max_window, f"must be at least the window ({self.window:g} s)")
         _count("min_requests", self.min_requests)
         _count("min_labelled", self.min_labelled)
         _fraction("max_error_rate", self.max_error_rate)
@@ -102,6 +109,11 @@ class CanaryPolicy:
     @property
     def window_ms(self) -> int:
         return round(self.window * 1000)
+
+    @property
+    def max_window_ms(self) -> int:
+        """The latest a verdict may come: the window, or ``max_window`` when set."""
+        return round((self.window if self.max_window is None else self.max_window) * 1000)
 
     @property
     def task(self) -> str:
