@@ -4,6 +4,8 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 BIN := $(VENV)/bin
 DEMO_HOME ?= .mlpilot
+# pytest-xdist workers: one per core on the two-core CI machine.
+TEST_WORKERS ?= 2
 
 .PHONY: demo tour test lint typecheck bench screenshots install install-dev clean
 
@@ -38,7 +40,7 @@ typecheck: install-dev
 	$(BIN)/mypy
 
 test: lint typecheck
-	$(BIN)/pytest
+	$(BIN)/pytest -n $(TEST_WORKERS) --dist loadgroup
 
 bench: install-dev
 	bash bench/setup_peers.sh

@@ -28,6 +28,25 @@ PG_BIN_CANDIDATES = [Path("/usr/lib/postgresql/15/bin"), Path("/usr/lib/postgres
 TEMPLATE_DB = "mlpilot_template"
 
 
+# Folders whose tests share one expensive session-scoped resource (a Spark session, a browser and
+# its filled server): pytest-xdist keeps each folder on one worker so the resource starts once.
+_SHARED_SESSION_FOLDERS = ("tests/spark/", "tests/server/ui/")
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Group tests for ``pytest -n N --dist loadgroup``: a module's tests stay together (its
+    module-scoped fixtures start once), and so does a folder in ``_SHARED_SESSION_FOLDERS``."""
+    for item in items:
+        if item.get_closest_marker("xdist_group") is not None:
+            continue
+        path = item.nodeid.split("::", 1)[0]
+        folder = next((name for name in _SHARED_SESSION_FOLDERS if path.startswith(name)), None)
+        if "spark" in getattr(item, "fixturenames", ()):
+            folder = "tests/spark/"  # one Spark session per run, wherever its tests live
+        item.add_marker(pytest.mark.xdist_group(folder or path))
+
+
 def _in_ci() -> bool:
     return os.environ.get("CI", "").lower() in ("1", "true", "yes")
 
