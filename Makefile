@@ -50,6 +50,7 @@ bench: install-dev
 	$(PY) bench/drift.py
 	$(PY) bench/pipelines.py
 	$(PY) bench/mlflow_compat.py
+	$(PY) bench/spark.py
 
 # The web UI's screenshots in docs/screenshots, on the demo's data (built on first use, ~2 minutes).
 screenshots: install-dev

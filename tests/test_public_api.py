@@ -38,6 +38,7 @@ def test_every_public_name_is_exported() -> None:
         "ops",
         "pipelines",
         "demo",
+        "spark",
     }
     typing_helpers = {"TYPE_CHECKING", "Any"}
     lazy = {"LoadedModel", "drift"}  # resolved by mlpilot.__getattr__ so `import mlpilot` does not load pandas

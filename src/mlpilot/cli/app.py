@@ -23,6 +23,7 @@ from mlpilot.cli import (
     models,
     monitors,
     pipelines,
+    predict,
     project,
     runs,
     serve,
@@ -59,6 +60,7 @@ app.command("serve")(serve.serve)
 app.command("dora")(dora.dora)
 app.command("demo")(demo.demo)
 app.command("gate")(gate.gate)
+app.command("predict")(predict.predict)
 app.command("plan")(apply.plan)
 app.command("apply")(apply.apply)
 

@@ -18,6 +18,7 @@ from sqlalchemy.exc import IntegrityError as SqlIntegrityError
 
 from mlpilot.artifacts import ContentStore
 from mlpilot.data.diff import compare_versions
+from mlpilot.data.folders import parse_manifest, read_folder
 from mlpilot.data.frames import from_parquet_bytes, read_frame, to_parquet_bytes
 from mlpilot.data.hashing import content_hash
 from mlpilot.data.profile import build_profile, build_schema
@@ -35,7 +36,9 @@ __all__ = [
     "check_dataset_name",
     "check_role",
     "diff_versions",
+    "find_by_hash",
     "get_version",
+    "insert_version",
     "link_to_run",
     "list_datasets",
     "list_versions",
@@ -133,6 +136,12 @@ def log_dataset(
         "size": blob.size,
         "source": frame.source or source,
     }
+    return insert_version(db, name, values)
+
+
+def insert_version(db: Database, name: str, values: dict[str, Any]) -> DatasetVersion:
+    """Add a version of ``name`` with the given column values (its content hash, rows, schema,
+    profile, storage blob…), or return the version that already has that content hash."""
     for attempt in range(1, _MAX_ATTEMPTS + 1):
         try:
             with db.write() as conn:
@@ -199,6 +208,11 @@ def _record(row: RowMapping) -> DatasetVersion:
         source=row["source"],
         created_at=row["created_at"],
     )
+
+
+def find_by_hash(db: Database, name: str, digest: str) -> DatasetVersion | None:
+    with db.read() as conn:
+        return _version_by_hash(conn, name, digest)
 
 
 def _version_by_hash(conn: Connection, name: str, digest: str) -> DatasetVersion | None:
@@ -317,8 +331,11 @@ def _latest_version(conn: Connection, name: str) -> int | None:
 
 
 def load_frame(content: ContentStore, version: DatasetVersion) -> pd.DataFrame:
-    """Read the stored Parquet copy back; the content store verifies its sha256 on the way."""
-    return from_parquet_bytes(content.read_bytes(version.storage_sha256))
+    """Read the stored Parquet copy back; the content store verifies its sha256 on the way. A
+    version written by Spark is a folder of parts, read through its manifest."""
+    data = content.read_bytes(version.storage_sha256)
+    manifest = parse_manifest(data)
+    return from_parquet_bytes(data) if manifest is None else read_folder(manifest)
 
 
 def diff_versions(db: Database, ref_a: str, ref_b: str) -> DatasetDiff:

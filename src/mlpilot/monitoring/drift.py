@@ -9,10 +9,10 @@ from __future__ import annotations
 
 import math
 import os
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
-from typing import Any
+from typing import Any, Protocol, runtime_checkable
 
 import pandas as pd
 
@@ -36,7 +36,7 @@ from mlpilot.monitoring.reference import (
 )
 from mlpilot.monitoring.results import DriftReport, FeatureDrift, Verdict
 
-__all__ = ["DEFAULT_DRIFT_SHARE", "DEFAULT_MIN_ROWS", "drift"]
+__all__ = ["DEFAULT_DRIFT_SHARE", "DEFAULT_MIN_ROWS", "ColumnMismatch", "CurrentColumns", "drift"]
 
 DEFAULT_DRIFT_SHARE = 0.5
 # Below this many values a side, distances are mostly noise (with no drift PSI averages 0.19 at
@@ -44,8 +44,22 @@ DEFAULT_DRIFT_SHARE = 0.5
 DEFAULT_MIN_ROWS = 100
 
 
-class _ColumnMismatch(Exception):
+class ColumnMismatch(Exception):
     """The current column cannot be compared with its reference; the message says why."""
+
+
+@runtime_checkable
+class CurrentColumns(Protocol):
+    """Current data that is not a pandas frame (a Spark DataFrame, say): it names its columns,
+    counts its rows, and summarizes one column at a time as the drift methods read it — raising
+    ColumnMismatch when the column cannot be compared with its reference."""
+
+    @property
+    def columns(self) -> Collection[str]: ...
+
+    def __len__(self) -> int: ...
+
+    def prepare(self, column: str, reference: ColumnReference) -> Current: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,7 +74,7 @@ class _Plan:
 
 def drift(
     reference: pd.DataFrame | ReferenceProfile,
-    current: pd.DataFrame,
+    current: pd.DataFrame | CurrentColumns,
     *,
     columns: Sequence[str] | None = None,
     categorical: Sequence[str] | None = None,
@@ -81,7 +95,7 @@ def drift(
     method's default. ``correction`` ("bonferroni", "holm" or "fdr") adjusts p-values across
     columns. The dataset drifts when at least ``drift_share`` of the tested columns drift.
     """
-    if not isinstance(current, pd.DataFrame):
+    if not isinstance(current, pd.DataFrame | CurrentColumns):
         raise InvalidInput(f"current data must be a pandas DataFrame, not {type(current).__name__}")
     chosen_correction = check_correction(correction)
     share = _check_fraction(drift_share, "drift_share")
@@ -175,7 +189,7 @@ def _plan(
     return plans
 
 
-def _compare(plan: _Plan, current: pd.DataFrame, min_rows: int) -> FeatureDrift:
+def _compare(plan: _Plan, current: pd.DataFrame | CurrentColumns, min_rows: int) -> FeatureDrift:
     try:
         return _compare_column(plan, current, min_rows)
     except (TypeError, ValueError, OverflowError) as unusable:
@@ -184,7 +198,7 @@ def _compare(plan: _Plan, current: pd.DataFrame, min_rows: int) -> FeatureDrift:
         return FeatureDrift(plan.column, plan.kind, Verdict.ERROR, message=f"cannot compare this column: {unusable}")
 
 
-def _compare_column(plan: _Plan, current: pd.DataFrame, min_rows: int) -> FeatureDrift:
+def _compare_column(plan: _Plan, current: pd.DataFrame | CurrentColumns, min_rows: int) -> FeatureDrift:
     if plan.problem is not None:
         return FeatureDrift(plan.column, None, Verdict.ERROR, message=plan.problem)
     reference = plan.reference
@@ -195,8 +209,11 @@ def _compare_column(plan: _Plan, current: pd.DataFrame, min_rows: int) -> Featur
     if plan.column not in current.columns:
         return replace(base, verdict=Verdict.MISSING, message=f"the current data has no column {plan.column!r}")
     try:
-        observed = _prepare(current[plan.column], reference)
-    except _ColumnMismatch as mismatch:
+        if isinstance(current, pd.DataFrame):
+            observed = _prepare(current[plan.column], reference)
+        else:
+            observed = current.prepare(plan.column, reference)
+    except ColumnMismatch as mismatch:
         return replace(base, message=str(mismatch))
     base = replace(base, current_rows=observed.count)
     if reference.count < min_rows or observed.count < min_rows:
@@ -228,12 +245,12 @@ def _prepare(series: pd.Series[Any], reference: ColumnReference) -> Current:
     family = data_profile.column_kind(series.dtype)
     if reference.kind == "numerical":
         if family in ("datetime", "timedelta"):
-            raise _ColumnMismatch(f"the current column holds {series.dtype} values but the reference is numerical")
+            raise ColumnMismatch(f"the current column holds {series.dtype} values but the reference is numerical")
         if family == "categorical":
             converted = pd.to_numeric(series, errors="coerce")
             bad = int(converted.isna().sum()) - int(series.isna().sum())
             if bad:
-                raise _ColumnMismatch(
+                raise ColumnMismatch(
                     f"{bad} of {len(series)} current values are not numbers, but the reference column is numerical"
                 )
             series = converted
@@ -241,7 +258,7 @@ def _prepare(series: pd.Series[Any], reference: ColumnReference) -> Current:
         return NumericCurrent(values, nulls)
     counts, nulls = category_counts(series)
     if counts and family != reference.family:
-        raise _ColumnMismatch(
+        raise ColumnMismatch(
             f"the current column holds {family} values ({series.dtype}) "
             f"but the reference holds {reference.family} values"
         )

@@ -33,6 +33,7 @@ from mlpilot.orchestration.stored import save_pipeline
 from mlpilot.pipelines.cache import cache_key
 from mlpilot.pipelines.execute import Task, TaskResult, execute
 from mlpilot.pipelines.graph import Many, Node, Output
+from mlpilot.pipelines.spark_pool import SparkPool
 from mlpilot.pipelines.values import load_output
 from mlpilot.pipelines.workers import WorkerPool
 from mlpilot.store import Database
@@ -46,6 +47,9 @@ if TYPE_CHECKING:
 __all__ = ["PipelineResult", "run_pipeline"]
 
 log = logging.getLogger(__name__)
+
+# Where fanned-out step instances run: a pool of local processes, or one Spark task each.
+_EXECUTORS = ("processes", "spark")
 
 
 @dataclass(frozen=True, slots=True)
@@ -89,7 +93,10 @@ def run_pipeline(
     workers: int | None = None,
     trigger: Mapping[str, Any] | None = None,
     text_params: bool = False,
+    executor: str = "processes",
 ) -> PipelineResult:
+    if executor not in _EXECUTORS:
+        raise InvalidInput(f"unknown executor {executor!r}", hint=f"Use one of {', '.join(_EXECUTORS)}.")
     client = client or get_client()
     db = client.db  # pipeline records need the database itself (a server URI is refused here)
     values = pipeline.resolve(params, text=text_params)
@@ -109,11 +116,11 @@ def run_pipeline(
     state = _State()
     widest = max((len(node.grid) for node in graph.nodes if node.grid is not None), default=0)
     size = min(widest, workers or os.cpu_count() or 1)
-    pool = (
-        WorkerPool(size, source=source, tracking_uri=client.tracking_uri, artifact_uri=client.artifact_uri)
-        if size >= 2
-        else None
-    )
+    pool: WorkerPool | SparkPool | None = None
+    if executor == "spark" and widest >= 2:
+        pool = SparkPool(source=source, tracking_uri=client.tracking_uri, artifact_uri=client.artifact_uri)
+    elif size >= 2:
+        pool = WorkerPool(size, source=source, tracking_uri=client.tracking_uri, artifact_uri=client.artifact_uri)
     try:
         if values:
             client.log_params(parent.id, values)
@@ -164,7 +171,7 @@ def _run_node(
     node: Node,
     state: _State,
     use_cache: bool,
-    pool: WorkerPool | None,
+    pool: WorkerPool | SparkPool | None,
     fan_out_ahead: bool,
 ) -> None:
     record_id, trigger = record.id, record.trigger
@@ -233,7 +240,7 @@ def _execute(
     results: list[dict[str, Any] | None],
     db: Database,
     state: _State,
-    pool: WorkerPool | None,
+    pool: WorkerPool | SparkPool | None,
 ) -> None:
     if node.grid is None or pool is None or len(pending) < 2:
         done = [execute(client, task) for _, task, _ in pending]

@@ -85,11 +85,15 @@ class Pipeline:
         cache: bool = True,
         workers: int | None = None,
         trigger: Mapping[str, Any] | None = None,
+        executor: str = "processes",
     ) -> PipelineResult:
-        """Run every step (skipping those whose cache key matches an earlier success)."""
+        """Run every step (skipping those whose cache key matches an earlier success). Fanned-out
+        steps run in a process pool, or with ``executor="spark"`` one instance per Spark task."""
         from mlpilot.pipelines.engine import run_pipeline
 
-        return run_pipeline(self, params, client=client, cache=cache, workers=workers, trigger=trigger)
+        return run_pipeline(
+            self, params, client=client, cache=cache, workers=workers, trigger=trigger, executor=executor
+        )
 
 
 def _convert(pipeline: str, name: str, kind: Any, value: Any) -> Any:

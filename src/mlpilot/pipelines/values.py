@@ -1,6 +1,7 @@
 """Step outputs as artifacts of the step's tracked run, and back.
 
-DataFrames are Parquet; models go through their flavors (``log_model``), so any output model can
+DataFrames are Parquet (Spark DataFrames too, written by the executors as a folder of parts beside
+the artifact store: ``mlpilot.spark.outputs``); models go through their flavors (``log_model``), so any output model can
 be registered and served as it is; JSON-able values are JSON; anything else is pickled (read back
 only from this store, so it is as trusted as the code that wrote it). Every output carries a
 content hash, which is what the cache keys of the steps after it are built from.
@@ -58,6 +59,11 @@ def _json_text(value: object) -> str | None:
         return None
 
 
+def _is_spark_frame(value: object) -> bool:
+    # By class name, so that PySpark (an extra) is imported only when a step really returned one.
+    return any(cls.__module__.startswith("pyspark.sql") and cls.__name__ == "DataFrame" for cls in type(value).__mro__)
+
+
 def _is_model(value: object) -> bool:
     if isinstance(value, pd.DataFrame | pd.Series) or not hasattr(value, "predict"):
         return False
@@ -71,6 +77,10 @@ def _is_model(value: object) -> bool:
 def save_output(client: Client, run_id: str, name: str, value: object, params: dict[str, Any]) -> dict[str, Any]:
     """Store ``value`` in run ``run_id`` under ``outputs/``; the reference to read it back."""
     base = f"outputs/{name}"
+    if _is_spark_frame(value):
+        from mlpilot.spark.outputs import save_spark_output
+
+        return save_spark_output(client, run_id, name, value)
     if isinstance(value, pd.DataFrame):
         with tempfile.TemporaryDirectory(prefix="mlpilot-step-") as scratch:
             path = Path(scratch) / f"{name}.parquet"
@@ -121,6 +131,10 @@ def load_output(client: Client, ref: dict[str, Any]) -> Any:
         return ModelOutput(ref["run_id"], ref["path"], ref["flavor"], ref["sha256"], dict(ref.get("params") or {}))
     if kind == "json" and "value" in ref:
         return ref["value"]
+    if kind == "spark_dataframe":
+        from mlpilot.spark.outputs import load_spark_output
+
+        return load_spark_output(client, ref)
     with tempfile.TemporaryDirectory(prefix="mlpilot-step-") as scratch:
         local = client.download_artifacts(ref["run_id"], ref["path"], scratch)
         if kind == "dataframe":

@@ -7,13 +7,20 @@ from mlpilot.models.flavors.base import Flavor
 from mlpilot.models.flavors.lightgbm import LightGBMFlavor
 from mlpilot.models.flavors.python import PythonFlavor
 from mlpilot.models.flavors.sklearn import SklearnFlavor
+from mlpilot.models.flavors.sparkml import SparkMLFlavor
 from mlpilot.models.flavors.xgboost import XGBoostFlavor
 
 __all__ = ["flavor_for", "get_flavor", "known_flavors"]
 
 # Most specific first: XGBoost's and LightGBM's wrappers are scikit-learn estimators too, and must
 # get their native formats; anything left with a predict method is a generic Python model.
-_MATCH_ORDER: tuple[Flavor, ...] = (XGBoostFlavor(), LightGBMFlavor(), SklearnFlavor(), PythonFlavor())
+_MATCH_ORDER: tuple[Flavor, ...] = (
+    XGBoostFlavor(),
+    LightGBMFlavor(),
+    SparkMLFlavor(),
+    SklearnFlavor(),
+    PythonFlavor(),
+)
 _BY_NAME: dict[str, Flavor] = {flavor.name: flavor for flavor in _MATCH_ORDER}
 
 
