@@ -42,7 +42,7 @@ def _next(value: str | None) -> str:
 
 def install_sign_in_limiter(app: FastAPI) -> None:
     """Give the app its own bucket per client for failed sign-ins (per process, like the API's)."""
-    app.state.ui_sign_in_limiter = RateLimiter(SIGN_IN_RATE, SIGN_IN_BURST)
+    app.state.ui_sign_in_limiter = RateLimiter(SIGN_IN_RATE, SIGN_IN_BURST, subject="the client")
 
 
 def _client(request: Request) -> str:
