@@ -1,5 +1,6 @@
-"""``mlpilot models import-mlflow``: MLflow model directories (sklearn, xgboost, lightgbm,
-python_function) into the registry, with their signatures, and clear errors for bad input."""
+"""``mlpilot models import-mlflow``: MLflow model directories (sklearn in skops, MLflow's default,
+xgboost, lightgbm, python_function) into the registry, with their signatures, and clear errors for
+bad input. Cloudpickle and LightGBM's skops wrappers are in tests/scenarios/test_mlflow_client.py."""
 
 from __future__ import annotations
 
@@ -18,6 +19,10 @@ mlflow = pytest.importorskip("mlflow")
 # Importing mlflow.pyfunc warns about MLflow's own type hints (a coloured UserWarning); nothing else
 # mlflow raises is filtered.
 pytestmark = pytest.mark.filterwarnings("ignore:.*Any type hint is inferred as AnyType:UserWarning")
+
+# Naming the requirements spares MLflow inferring them in a subprocess (seconds per save); mlpilot
+# does not read them.
+_REQUIREMENTS = ["mlflow"]
 
 
 @pytest.fixture
@@ -59,8 +64,9 @@ def test_sklearn_model_with_signature(store: Path, tmp_path: Path, capsys: pytes
     model = LogisticRegression().fit(frame, labels)
     folder = tmp_path / "sk"
     mlflow.sklearn.save_model(
-        model, folder, serialization_format="cloudpickle", signature=infer_signature(frame, model.predict(frame))
+        model, folder, signature=infer_signature(frame, model.predict(frame)), pip_requirements=_REQUIREMENTS
     )
+    assert (folder / "model.skops").is_file()  # MLflow 3's default format
     assert _cli("models", "import-mlflow", str(folder), "--name", "sk", "--alias", "production", "--json") == 0
     version = json.loads(capsys.readouterr().out)
     assert version["flavor"] == "sklearn" and version["aliases"] == ["production"]
@@ -76,9 +82,9 @@ def test_xgboost_and_lightgbm(store: Path, tmp_path: Path) -> None:
 
     frame, labels = _data()
     boosted = xgboost.XGBClassifier(n_estimators=5).fit(frame, labels)
-    mlflow.xgboost.save_model(boosted, tmp_path / "xgb")
+    mlflow.xgboost.save_model(boosted, tmp_path / "xgb", pip_requirements=_REQUIREMENTS)
     light = lightgbm.LGBMClassifier(n_estimators=5, verbose=-1).fit(frame, labels)
-    mlflow.lightgbm.save_model(light.booster_, tmp_path / "lgb")
+    mlflow.lightgbm.save_model(light.booster_, tmp_path / "lgb", pip_requirements=_REQUIREMENTS)
     assert _cli("models", "import-mlflow", str(tmp_path / "xgb"), "--name", "xgb") == 0
     assert _cli("models", "import-mlflow", str(tmp_path / "lgb"), "--name", "lgb") == 0
     assert list(_load("xgb").predict(frame.head(5))) == list(boosted.predict(frame.head(5)))
@@ -89,7 +95,7 @@ def test_python_function_model(store: Path, tmp_path: Path) -> None:
     from tests.models.mlflow_pymodel import Doubler  # imported here: importing mlflow.pyfunc is slow
 
     frame, _ = _data()
-    mlflow.pyfunc.save_model(tmp_path / "py", python_model=Doubler())
+    mlflow.pyfunc.save_model(tmp_path / "py", python_model=Doubler(), pip_requirements=_REQUIREMENTS)
     assert _cli("models", "import-mlflow", str(tmp_path / "py"), "--name", "doubler") == 0
     assert list(_load("doubler").predict(frame.head(3))) == list(frame["x1"].head(3) * 2)
 
@@ -103,7 +109,8 @@ def test_python_function_model(store: Path, tmp_path: Path) -> None:
         ("noflavors", "no 'flavors'"),
         ("torch", "none of which mlpilot imports"),
         ("nofile", "model.pkl is missing"),
-        ("skops", "skops format"),
+        ("noskops", "model.skops is missing"),
+        ("badskops", "is not a readable skops file"),
     ],
 )
 def test_bad_directories_fail_with_one_line(
@@ -117,10 +124,13 @@ def test_bad_directories_fail_with_one_line(
         "noflavors": "run_id: abc\n",
         "torch": "flavors:\n  pytorch: {model_data: data}\n  python_function: {loader_module: mlflow.pytorch}\n",
         "nofile": "flavors:\n  sklearn: {pickled_model: model.pkl, serialization_format: cloudpickle}\n",
-        "skops": "flavors:\n  sklearn: {pickled_model: model.skops, serialization_format: skops}\n",
+        "noskops": "flavors:\n  sklearn: {pickled_model: model.skops, serialization_format: skops}\n",
+        "badskops": "flavors:\n  sklearn: {pickled_model: model.skops, serialization_format: skops}\n",
     }.get(setup)
     if text is not None:
         (folder / "MLmodel").write_text(text)
+    if setup == "badskops":
+        (folder / "model.skops").write_bytes(b"not a zip archive")
     code = _cli("models", "import-mlflow", str(folder), "--name", "bad")
     err = capsys.readouterr().err
     assert code in (2, 3), err

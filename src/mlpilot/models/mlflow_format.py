@@ -1,10 +1,10 @@
 """MLflow model directories (an ``MLmodel`` file beside the flavor's files) read into mlpilot.
 
-``convert_mlflow_dir`` loads the model an MLflow directory holds — scikit-learn, XGBoost, LightGBM,
-or a plain ``python_function`` model — and saves it again as an mlpilot model with the signature
-translated, so it is registered, verified, served and monitored like any other. The MLflow files
-themselves are left untouched (callers keep them beside the converted model so MLflow clients can
-still load them).
+``convert_mlflow_dir`` loads the model an MLflow directory holds — scikit-learn (pickle, cloudpickle
+or skops, see ``mlflow_skops``), XGBoost, LightGBM, or a plain ``python_function`` model — and
+saves it again as an mlpilot model with the signature translated, so it is registered, verified,
+served and monitored like any other. The MLflow files themselves are left untouched (callers keep
+them beside the converted model so MLflow clients can still load them).
 
 The heavy libraries are imported lazily, only for a model that needs them.
 """
@@ -24,6 +24,7 @@ import yaml
 
 from mlpilot.errors import InvalidInput, MlpilotError, NotFound
 from mlpilot.models.descriptor import Descriptor
+from mlpilot.models.mlflow_skops import load_skops
 from mlpilot.models.package import save_model
 from mlpilot.models.signature import ColumnSpec, Signature
 
@@ -189,21 +190,16 @@ def _cloudpickle() -> Any:
 def _load_native(root: Path, model: MlflowModel) -> object:
     config = model.config
     if model.flavor == "sklearn":
-        if config.get("serialization_format") == "skops":
-            raise InvalidInput(
-                "this MLflow sklearn model is saved in the skops format, which mlpilot does not import",
-                hint="Log it with serialization_format='cloudpickle' (or 'pickle').",
-            )
-        return _unpickle(root / str(config.get("pickled_model", "model.pkl")))
+        data = root / str(config.get("pickled_model", "model.pkl"))
+        if config.get("serialization_format") == "skops" or data.suffix == ".skops":
+            return load_skops(data)
+        return _unpickle(data)
     if model.flavor == "xgboost":
         return _load_booster("xgboost", root / str(config.get("data", "model.xgb")), config.get("model_class"))
     if model.flavor == "lightgbm":
         data = root / str(config.get("data", "model.lgb"))
-        if data.suffix == ".skops":
-            raise InvalidInput(
-                "this MLflow lightgbm model is saved in the skops format, which mlpilot does not import",
-                hint="Log it with serialization_format='cloudpickle', or log the Booster (model.booster_).",
-            )
+        if data.suffix == ".skops":  # MLflow 3's default for LightGBM's scikit-learn wrappers
+            return load_skops(data, extra_packages=("lightgbm",))
         if data.suffix == ".pkl":  # MLflow pickles LightGBM's scikit-learn wrappers
             return _unpickle(data)
         return _load_booster("lightgbm", data, config.get("model_class"))

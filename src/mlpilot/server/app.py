@@ -125,6 +125,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         BodyLimit,
         json_limit=state.settings.server_max_body_bytes,
         upload_limit=state.settings.server_max_upload_bytes,
+        mlflow_prefixes=MLFLOW_PREFIXES,
     )
     # Added last, so it runs first: no key, no body limit check, no parsing.
     app.add_middleware(Authenticate, state=state, prefix=f"{API_PREFIX}/", mlflow_prefixes=MLFLOW_PREFIXES)

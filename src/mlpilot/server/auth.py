@@ -31,6 +31,7 @@ from mlpilot.security import ApiKey
 from mlpilot.security import Scope as KeyScope
 from mlpilot.security import audit as audit_service
 from mlpilot.security.keys import authenticate, require_scope
+from mlpilot.server.audit_scope import audit_name, failed
 from mlpilot.server.errors import error_response
 from mlpilot.server.mlflow.errors import mlflow_error_response
 from mlpilot.server.state import ServerState, state_of
@@ -89,19 +90,22 @@ def authorize(scope: KeyScope, *, audited: bool = True) -> Callable[..., AsyncIt
             record = functools.partial(
                 _record,
                 key=key,
+                scope=request.scope,
                 action=getattr(route, "name", "api.write"),
                 target=request.url.path.removeprefix(API_PREFIX),
             )
             db = db.before_next_commit(record)
         yield Caller(key, db, state.content, state.settings)
-        if record is not None and db.hook_pending:
+        if record is not None and db.hook_pending and not failed(request.scope):
             # The route wrote nothing to the database (or only blobs): audit alone.
             await run_in_threadpool(record, state.db)
 
     return dependency
 
 
-def _record(target_db: Database | Connection, *, key: ApiKey, action: str, target: str) -> None:
+def _record(target_db: Database | Connection, *, key: ApiKey, scope: Scope, action: str, target: str) -> None:
+    # Read when the entry is written, not when the request arrived: the route may have renamed it.
+    action, target = audit_name(scope, action, target)
     audit_service.record(target_db, key_name=key.name, actor=f"key:{key.name}", action=action, target=target)
 
 

@@ -14,6 +14,7 @@ from typing import Any
 from fastapi import APIRouter, Request, Response
 from starlette.concurrency import run_in_threadpool
 
+from mlpilot.server.audit_scope import audit_as
 from mlpilot.server.deps import Caller, Reader, Writer
 from mlpilot.server.mlflow.convert import artifact_root
 from mlpilot.server.mlflow.errors import MlflowError, MlflowRoute
@@ -86,6 +87,7 @@ def list_artifacts(payload: Payload, caller: Reader) -> Response:
 async def upload_artifact(path: str, request: Request, caller: Writer) -> Response:
     run_id, relative = _locate(path)
     cleaned = artifact_service.clean_artifact_path(relative)
+    audit_as(request, "artifact.upload", f"/runs/{run_id}/artifacts/{cleaned}")
     await run_in_threadpool(_require_running, caller, run_id)
     fd, scratch = tempfile.mkstemp(prefix="mlpilot-upload-")
     try:

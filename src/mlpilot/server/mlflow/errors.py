@@ -25,10 +25,12 @@ from mlpilot.errors import (
     InvalidInput,
     MlpilotError,
     NotFound,
+    PayloadTooLarge,
     RateLimited,
     StoreUnavailable,
     Unauthorized,
 )
+from mlpilot.server.audit_scope import mark_failed
 
 __all__ = ["MlflowError", "MlflowRoute", "mlflow_error_response"]
 
@@ -53,20 +55,33 @@ _STATUS = {
 class MlflowError(Exception):
     """An error with an MLflow error code, raised by the translation layer itself."""
 
-    def __init__(self, error_code: str, message: str) -> None:
+    def __init__(self, error_code: str, message: str, *, status: int | None = None) -> None:
         super().__init__(message)
         self.error_code = error_code
         self.message = message
+        self._status = status
 
     @property
     def status(self) -> int:
-        return _STATUS.get(self.error_code, 400)
+        """MLflow's status for the code, unless the error has a more precise HTTP one (413)."""
+        return self._status or _STATUS.get(self.error_code, 400)
 
 
 def _translate(error: MlpilotError) -> MlflowError:
     message = error.message if error.hint is None else f"{error.message}. {error.hint}"
     code = "INTERNAL_ERROR"
-    if isinstance(error, InvalidInput | InactiveRun):
+    if isinstance(error, PayloadTooLarge):
+        # MLflow answers an oversized batch with INVALID_PARAMETER_VALUE; the status stays 413.
+        return MlflowError("INVALID_PARAMETER_VALUE", message, status=error.http_status)
+    if isinstance(error, InactiveRun):
+        # MLflow lets a client log to an ended run; mlpilot keeps it read-only on purpose.
+        return MlflowError(
+            "INVALID_PARAMETER_VALUE",
+            f"{error.message}: mlpilot keeps ended runs read-only. Log to a new run instead: "
+            "mlflow.start_run() without run_id (parent_run_id=… files it under the ended one). "
+            "Tags can still be set on an ended run.",
+        )
+    if isinstance(error, InvalidInput):
         code = "INVALID_PARAMETER_VALUE"
     elif isinstance(error, NotFound):
         code = "RESOURCE_DOES_NOT_EXIST"
@@ -115,6 +130,8 @@ class MlflowRoute(APIRoute):
             try:
                 return await handler(request)
             except Exception as exc:  # noqa: BLE001  every failure becomes an MLflow error body
+                # Caught here, the error never reaches the key dependency: tell it not to audit.
+                mark_failed(request)
                 return mlflow_error_response(exc)
 
         return handle

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter, Response
+from fastapi import APIRouter, Request, Response
 
 from mlpilot.errors import NotFound
 from mlpilot.registry import aliases as alias_service
@@ -17,7 +17,8 @@ from mlpilot.registry import mlflow_models
 from mlpilot.registry import versions as version_service
 from mlpilot.registry.records import ModelVersion, VersionStatus
 from mlpilot.registry.uri import ModelRef
-from mlpilot.server.deps import Caller, Reader, Writer
+from mlpilot.server.audit_scope import audit_as
+from mlpilot.server.deps import Caller, Deployer, Reader, Writer
 from mlpilot.server.mlflow.convert import DEFAULT_ID, logged_model_json, model_json, version_json, version_source
 from mlpilot.server.mlflow.errors import MlflowError, MlflowRoute
 from mlpilot.server.mlflow.protocol import Payload, field_str, key_values, reply, required_str
@@ -36,10 +37,12 @@ def _experiment_of(caller: Caller, run_id: str) -> str:
 
 
 @router.post("/logged-models", name="mlflow.logged_model.create")
-def create_logged_model(payload: Payload, caller: Writer) -> Response:
+def create_logged_model(payload: Payload, caller: Writer, request: Request) -> Response:
+    run_id = field_str(payload, "source_run_id")
+    audit_as(request, "mlflow.logged_model.create", f"/runs/{run_id}/logged-models")
     model = logged_models.create_logged_model(
         caller.db,
-        field_str(payload, "source_run_id"),
+        run_id,
         field_str(payload, "name"),
         model_type=field_str(payload, "model_type"),
         tags=key_values(payload, "tags"),
@@ -103,8 +106,9 @@ def _model_body(caller: Caller, name: str) -> dict[str, Any]:
 
 
 @router.post("/registered-models/create", name="mlflow.model.create")
-def create_registered_model(payload: Payload, caller: Writer) -> Response:
+def create_registered_model(payload: Payload, caller: Writer, request: Request) -> Response:
     name = required_str(payload, "name")
+    audit_as(request, "mlflow.model.create", f"/models/{name}")
     mlflow_models.create_registered_model(
         caller.db, name, description=field_str(payload, "description"), tags=key_values(payload, "tags")
     )
@@ -135,29 +139,34 @@ def get_latest_versions(payload: Payload, caller: Reader) -> Response:
 
 
 @router.patch("/registered-models/update", name="mlflow.model.update")
-def update_registered_model(payload: Payload, caller: Writer) -> Response:
+def update_registered_model(payload: Payload, caller: Writer, request: Request) -> Response:
     name = required_str(payload, "name")
+    audit_as(request, "model.update", f"/models/{name}")
     version_service.set_description(caller.db, name, field_str(payload, "description"), actor=caller.actor)
     return reply({"registered_model": _model_body(caller, name)})
 
 
 @router.post("/registered-models/set-tag", name="mlflow.model.set_tag")
-def set_registered_model_tag(payload: Payload, caller: Writer) -> Response:
+def set_registered_model_tag(payload: Payload, caller: Writer, request: Request) -> Response:
     name, key = required_str(payload, "name"), required_str(payload, "key")
+    audit_as(request, "model.update", f"/models/{name}")
     version_service.set_tags(caller.db, name, {key: field_str(payload, "value") or ""}, actor=caller.actor)
     return reply()
 
 
+# Moving an alias can change what a deployment serves: the deploy scope, as on /api/v1.
 @router.post("/registered-models/alias", name="mlflow.model.set_alias")
-def set_alias(payload: Payload, caller: Writer) -> Response:
+def set_alias(payload: Payload, caller: Deployer, request: Request) -> Response:
     name, alias = required_str(payload, "name"), required_str(payload, "alias")
+    audit_as(request, "model.alias.set", f"/models/{name}/aliases/{alias}")
     alias_service.set_alias(caller.db, name, alias, _number(required_str(payload, "version")), actor=caller.actor)
     return reply()
 
 
 @router.delete("/registered-models/alias", name="mlflow.model.delete_alias")
-def delete_alias(payload: Payload, caller: Writer) -> Response:
+def delete_alias(payload: Payload, caller: Deployer, request: Request) -> Response:
     name, alias = required_str(payload, "name"), required_str(payload, "alias")
+    audit_as(request, "model.alias.delete", f"/models/{name}/aliases/{alias}")
     alias_service.delete_alias(caller.db, name, alias, actor=caller.actor)
     return reply()
 
@@ -197,8 +206,9 @@ def _source_folder(caller: Caller, source: str, run_id: str | None, model_id: st
 
 
 @router.post("/model-versions/create", name="mlflow.version.create")
-def create_model_version(payload: Payload, caller: Writer) -> Response:
+def create_model_version(payload: Payload, caller: Writer, request: Request) -> Response:
     name = required_str(payload, "name")
+    audit_as(request, "model.register", f"/models/{name}/versions")
     run_id, folder = _source_folder(
         caller, required_str(payload, "source"), field_str(payload, "run_id"), field_str(payload, "model_id")
     )
@@ -255,8 +265,9 @@ def search_model_versions(payload: Payload, caller: Reader) -> Response:
 
 
 @router.patch("/model-versions/update", name="mlflow.version.update")
-def update_model_version(payload: Payload, caller: Writer) -> Response:
+def update_model_version(payload: Payload, caller: Writer, request: Request) -> Response:
     version = _version_of(caller, payload)
+    audit_as(request, "model.version.update", f"/models/{version.name}/versions/{version.version}")
     version_service.set_description(
         caller.db, version.name, field_str(payload, "description"), version=version.version, actor=caller.actor
     )
@@ -264,8 +275,9 @@ def update_model_version(payload: Payload, caller: Writer) -> Response:
 
 
 @router.post("/model-versions/set-tag", name="mlflow.version.set_tag")
-def set_model_version_tag(payload: Payload, caller: Writer) -> Response:
+def set_model_version_tag(payload: Payload, caller: Writer, request: Request) -> Response:
     version = _version_of(caller, payload)
+    audit_as(request, "model.version.update", f"/models/{version.name}/versions/{version.version}")
     key = required_str(payload, "key")
     values = {key: field_str(payload, "value") or ""}
     version_service.set_tags(caller.db, version.name, values, version=version.version, actor=caller.actor)
@@ -273,9 +285,10 @@ def set_model_version_tag(payload: Payload, caller: Writer) -> Response:
 
 
 @router.post("/model-versions/transition-stage", name="mlflow.version.transition_stage")
-def transition_stage(payload: Payload, caller: Writer) -> Response:
+def transition_stage(payload: Payload, caller: Writer, request: Request) -> Response:
     stage = (field_str(payload, "stage") or "").lower()
     version = _version_of(caller, payload)
+    audit_as(request, "model.archive", f"/models/{version.name}/versions/{version.version}/archive")
     if stage != "archived":
         raise MlflowError(
             "NOT_IMPLEMENTED",

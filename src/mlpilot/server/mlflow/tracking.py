@@ -5,9 +5,10 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from fastapi import APIRouter, Response
+from fastapi import APIRouter, Request, Response
 
 from mlpilot.errors import Conflict, InactiveRun
+from mlpilot.server.audit_scope import audit_as
 from mlpilot.server.deps import Caller, Reader, Writer
 from mlpilot.server.mlflow.convert import (
     DEFAULT_ID,
@@ -60,8 +61,9 @@ def _run_id(payload: dict[str, Any]) -> str:
 
 
 @router.post("/experiments/create", name="mlflow.experiment.create")
-def create_experiment(payload: Payload, caller: Writer) -> Response:
+def create_experiment(payload: Payload, caller: Writer, request: Request) -> Response:
     name = required_str(payload, "name")
+    audit_as(request, "experiment.create", "/experiments")
     note = key_values(payload, "tags").get("mlflow.note.content")
     experiment = experiment_service.create_experiment(caller.db, name, note)
     return reply({"experiment_id": mlflow_experiment_id(experiment, caller.settings.experiment_name)})
@@ -134,7 +136,8 @@ def _name_filter(text: str | None) -> Any:
 
 
 @router.post("/runs/create", name="mlflow.run.create")
-def create_run(payload: Payload, caller: Writer) -> Response:
+def create_run(payload: Payload, caller: Writer, request: Request) -> Response:
+    audit_as(request, "run.create", "/runs")
     experiment_id = mlpilot_experiment_id(
         caller.db, caller.settings.experiment_name, field_str(payload, "experiment_id")
     )
@@ -162,32 +165,47 @@ def get_run(payload: Payload, caller: Reader) -> Response:
 
 
 @router.post("/runs/update", name="mlflow.run.update")
-def update_run(payload: Payload, caller: Writer) -> Response:
+def update_run(payload: Payload, caller: Writer, request: Request) -> Response:
     run_id = _run_id(payload)
     run = run_service.get_run(caller.db, run_id)
+    status = field_str(payload, "status")
+    wanted = _status(status) if status is not None else None
+    if wanted is not None and not wanted.is_terminal and run.status.is_terminal:
+        raise MlflowError("INVALID_PARAMETER_VALUE", _reopen_refusal(run))
+    ending = wanted if wanted is not None and wanted.is_terminal and not run.status.is_terminal else None
+    if ending is not None:
+        audit_as(request, "run.end", f"/runs/{run_id}/end")
+    else:
+        audit_as(request, "mlflow.run.update", f"/runs/{run_id}")
     name = field_str(payload, "run_name")
     if name and name != run.name:
         mlflow_runs.rename_run(caller.db, run_id, name)
-    status = field_str(payload, "status")
-    if status is not None:
-        try:
-            wanted = RunStatus(status.upper())
-        except ValueError:
-            raise MlflowError("INVALID_PARAMETER_VALUE", f"unsupported run status {status!r}") from None
-        if wanted.is_terminal and not run.status.is_terminal:
-            run_service.end_run(caller.db, run_id, wanted)
-        elif not wanted.is_terminal and run.status.is_terminal:
-            raise MlflowError(
-                "INVALID_PARAMETER_VALUE",
-                f"run {run_id} has ended ({run.status.value}); mlpilot does not reopen ended runs",
-            )
+    if ending is not None:
+        run_service.end_run(caller.db, run_id, ending)
     run = run_service.get_run(caller.db, run_id)
     return reply({"run_info": run_info_json(run, _experiment_id_of(caller, run))})
 
 
+def _status(text: str) -> RunStatus:
+    try:
+        return RunStatus(text.upper())
+    except ValueError:
+        raise MlflowError("INVALID_PARAMETER_VALUE", f"unsupported run status {text!r}") from None
+
+
+def _reopen_refusal(run: Run) -> str:
+    """What to do instead of resuming an ended run, which mlpilot keeps read-only (docs/mlflow.md)."""
+    return (
+        f"run {run.id} has ended ({run.status.value}) and mlpilot keeps ended runs read-only, so it cannot be "
+        "resumed or logged to. Start a new run instead: mlflow.start_run() without run_id, or "
+        f"mlflow.start_run(parent_run_id='{run.id}') to file the new run under it. Tags can still be set on it."
+    )
+
+
 @router.post("/runs/log-metric", name="mlflow.run.log_metric")
-def log_metric(payload: Payload, caller: Writer) -> Response:
+def log_metric(payload: Payload, caller: Writer, request: Request) -> Response:
     run_id = _run_id(payload)
+    audit_as(request, "run.log_metrics", f"/runs/{run_id}/metrics")
     key = required_str(payload, "key")
     if "value" not in payload:
         raise MlflowError("INVALID_PARAMETER_VALUE", "Missing value for required parameter 'value'.")
@@ -199,9 +217,11 @@ def log_metric(payload: Payload, caller: Writer) -> Response:
 
 
 @router.post("/runs/log-parameter", name="mlflow.run.log_param")
-def log_param(payload: Payload, caller: Writer) -> Response:
+def log_param(payload: Payload, caller: Writer, request: Request) -> Response:
     key = required_str(payload, "key")
-    _log_params(caller, _run_id(payload), {key: field_str(payload, "value") or ""})
+    run_id = _run_id(payload)
+    audit_as(request, "run.log_params", f"/runs/{run_id}/params")
+    _log_params(caller, run_id, {key: field_str(payload, "value") or ""})
     return reply()
 
 
@@ -215,10 +235,11 @@ def _log_params(caller: Caller, run_id: str, values: dict[str, str]) -> None:
 
 
 @router.post("/runs/set-tag", name="mlflow.run.set_tag")
-def set_tag(payload: Payload, caller: Writer) -> Response:
+def set_tag(payload: Payload, caller: Writer, request: Request) -> Response:
     key = required_str(payload, "key")
     value = field_str(payload, "value") or ""
     run_id = _run_id(payload)
+    audit_as(request, "run.set_tags", f"/runs/{run_id}/tags")
     if key == "mlflow.runName":
         mlflow_runs.rename_run(caller.db, run_id, value)
     else:
@@ -227,14 +248,17 @@ def set_tag(payload: Payload, caller: Writer) -> Response:
 
 
 @router.post("/runs/delete-tag", name="mlflow.run.delete_tag")
-def delete_tag(payload: Payload, caller: Writer) -> Response:
-    mlflow_runs.delete_tag(caller.db, _run_id(payload), required_str(payload, "key"))
+def delete_tag(payload: Payload, caller: Writer, request: Request) -> Response:
+    run_id = _run_id(payload)
+    audit_as(request, "mlflow.run.delete_tag", f"/runs/{run_id}/tags")
+    mlflow_runs.delete_tag(caller.db, run_id, required_str(payload, "key"))
     return reply()
 
 
 @router.post("/runs/log-batch", name="mlflow.run.log_batch")
-def log_batch(payload: Payload, caller: Writer) -> Response:
+def log_batch(payload: Payload, caller: Writer, request: Request) -> Response:
     run_id = _run_id(payload)
+    audit_as(request, "run.log_batch", f"/runs/{run_id}/batch")
     metrics = field_list(payload, "metrics")
     params = key_values(payload, "params")
     tags = key_values(payload, "tags")
@@ -323,15 +347,19 @@ def get_metric_history(payload: Payload, caller: Reader) -> Response:
 
 
 @router.post("/runs/log-inputs", name="mlflow.run.log_inputs")
-def log_inputs(payload: Payload, caller: Writer) -> Response:
+def log_inputs(payload: Payload, caller: Writer, request: Request) -> Response:
     # MLflow dataset inputs carry a digest and a source, not the data mlpilot versions; the run
     # must exist, and the inputs are acknowledged without being stored (docs/mlflow.md).
-    run_service.get_run(caller.db, _run_id(payload))
+    run_id = _run_id(payload)
+    audit_as(request, "mlflow.run.log_inputs", f"/runs/{run_id}")
+    run_service.get_run(caller.db, run_id)
     return reply()
 
 
 @router.post("/runs/outputs", name="mlflow.run.log_outputs")
-def log_outputs(payload: Payload, caller: Writer) -> Response:
+def log_outputs(payload: Payload, caller: Writer, request: Request) -> Response:
     # The model outputs of a run are its logged models, already recorded when they were created.
-    run_service.get_run(caller.db, _run_id(payload))
+    run_id = _run_id(payload)
+    audit_as(request, "mlflow.run.log_outputs", f"/runs/{run_id}")
+    run_service.get_run(caller.db, run_id)
     return reply()
