@@ -10,7 +10,7 @@ from __future__ import annotations
 import os
 import tomllib
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import Field, SecretStr, ValidationError
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
@@ -120,6 +120,16 @@ class Settings(BaseSettings):
         le=3600,
         description="How often `mlpilot server` looks for monitors that are due to run (0: never; run them "
         "with `mlpilot monitors run`).",
+    )
+    monitor_engine: Literal["duckdb", "spark"] = Field(
+        default="duckdb",
+        description="How monitor runs read the prediction log and compute drift: duckdb (this machine) or "
+        "spark (needs mlpilot[spark] and Java; see spark_master).",
+    )
+    spark_master: str | None = Field(
+        default=None,
+        description="Master URL of the Spark session mlpilot starts for monitors (local[2], spark://…, yarn); "
+        "unset: the running session, else local[*].",
     )
     pipeline_tick_seconds: float = Field(
         default=15.0,

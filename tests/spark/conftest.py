@@ -38,8 +38,13 @@ def spark() -> Iterator[Any]:
         .config("spark.ui.showConsoleProgress", "false")
         .config("spark.driver.bindAddress", "127.0.0.1")
         .config("spark.driver.host", "127.0.0.1")
-        .config("spark.sql.shuffle.partitions", "4")
+        # Test frames are a few hundred rows: two partitions keep both cores busy, and more only
+        # add tasks to schedule.
+        .config("spark.sql.shuffle.partitions", "2")
         .config("spark.default.parallelism", "2")
+        # Whole-stage code generation compiles Java for every new query plan, which costs more than
+        # it saves on frames this small.
+        .config("spark.sql.codegen.wholeStage", "false")
         .config("spark.sql.execution.arrow.pyspark.enabled", "true")
         .config("spark.python.worker.reuse", "true")
         .getOrCreate()

@@ -8,8 +8,9 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from mlpilot.cli.context import get_client
+from mlpilot.cli.context import get_client, get_settings
 from mlpilot.cli.render import console, format_ms, format_value, print_json, print_table
+from mlpilot.client.local import LocalTransport
 from mlpilot.errors import InvalidInput
 from mlpilot.projects.spec import read_yaml
 
@@ -165,6 +166,27 @@ def delete(ctx: typer.Context, name: NameArgument) -> None:
     console.print(f"deleted monitor {name!r}")
 
 
+def _run_monitor(ctx: typer.Context, name: str) -> dict[str, Any]:
+    client, settings = get_client(ctx), get_settings(ctx)
+    transport = client.transport
+    # A server runs monitors with its own engine setting; a local store gets the Spark reader here,
+    # the layer above Spark, handed to the monitoring service.
+    if settings.monitor_engine == "duckdb" or not isinstance(transport, LocalTransport):
+        return client.run_monitor(name)
+    from mlpilot.monitoring.runner import run_monitor
+    from mlpilot.spark.monitoring import log_reader
+
+    done = run_monitor(
+        transport.db,
+        transport.content,
+        name,
+        predictions_root=transport.predictions_uri,
+        cache_root=transport.model_cache,
+        reader=log_reader(settings),
+    )
+    return done.to_dict()
+
+
 @app.command("run")
 def run(
     ctx: typer.Context,
@@ -175,7 +197,7 @@ def run(
     as_json: JsonFlag = False,
 ) -> None:
     """Evaluate the latest window now: store the result, open or resolve alerts, call webhooks."""
-    outcome = get_client(ctx).run_monitor(name)
+    outcome = _run_monitor(ctx, name)
     result = outcome["result"]
     if as_json:
         print_json(outcome)

@@ -103,11 +103,24 @@ def run(
         int | None, typer.Option("--workers", min=1, help="Processes for fanned-out steps (default: cores).")
     ] = None,
     trigger: Annotated[str | None, typer.Option("--trigger", hidden=True, help="Set by the scheduler.")] = None,
+    executor: Annotated[
+        str, typer.Option("--executor", help="Where fanned-out steps run: processes (this machine) or spark.")
+    ] = "processes",
+    master: Annotated[
+        str | None, typer.Option("--master", help="Spark master URL, e.g. local[2] (spark executor only).")
+    ] = None,
     as_json: JsonFlag = False,
 ) -> None:
     """Run a pipeline; exits 1 when a step failed."""
     from mlpilot.pipelines import run_pipeline
 
+    if master is not None and executor != "spark":
+        raise InvalidInput("--master applies to the Spark executor only", hint="Add --executor spark.")
+    if executor == "spark":  # any other name is refused by run_pipeline, naming the executors
+        from mlpilot.spark.session import get_spark
+
+        # Started here, on the master asked for; the pipeline's tasks then run in this session.
+        get_spark(master)
     result = run_pipeline(
         _load(source),
         parse_assignments(params or []),
@@ -116,6 +129,7 @@ def run(
         workers=workers,
         text_params=True,
         trigger=_trigger(trigger),
+        executor=executor,
     )
     if as_json:
         print_json(result.record.to_dict())

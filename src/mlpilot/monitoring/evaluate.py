@@ -23,7 +23,7 @@ from mlpilot.errors import InvalidInput
 from mlpilot.evaluation.names import LOWER_IS_BETTER
 from mlpilot.monitoring.cbpe import CBPE
 from mlpilot.monitoring.config import MonitorConfig
-from mlpilot.monitoring.drift import drift
+from mlpilot.monitoring.drift import CurrentColumns, drift
 from mlpilot.monitoring.performance import Performance, classification_performance, regression_performance
 from mlpilot.monitoring.references import PREDICTION, PROBA, StoredReference
 from mlpilot.monitoring.results import DriftReport
@@ -48,9 +48,15 @@ def _proba_frame(frame: pd.DataFrame) -> pd.DataFrame | None:
     return frame[columns].rename(columns=lambda column: column.removeprefix(PROBA)).astype(np.float64)
 
 
-def _drift(reference: StoredReference, window: pd.DataFrame, version: int, config: MonitorConfig) -> DriftReport:
+def _drift(
+    reference: StoredReference,
+    window: pd.DataFrame,
+    version: int,
+    config: MonitorConfig,
+    features: CurrentColumns | None = None,
+) -> DriftReport:
     profile = reference.profile
-    inputs = feature_frame(window)
+    inputs: pd.DataFrame | CurrentColumns = feature_frame(window) if features is None else features
     columns = list(config.features) if config.features is not None else list(profile.columns)
     unknown = [name for name in columns if name not in profile.columns]
     if unknown:
@@ -61,7 +67,7 @@ def _drift(reference: StoredReference, window: pd.DataFrame, version: int, confi
         )
     # The outputs of other versions (a canary) are not this reference's to compare with.
     outputs = [name for name in columns if (name == PREDICTION or name.startswith(PROBA)) and name in inputs.columns]
-    if outputs:
+    if outputs and isinstance(inputs, pd.DataFrame):  # given features come with them blanked already
         inputs.loc[(window["version"] != version).to_numpy(), outputs] = np.nan
     options = config.drift_options()
     options["methods"] = {k: v for k, v in options["methods"].items() if k in columns}
@@ -201,11 +207,15 @@ def evaluate_window(
     calibration: pd.DataFrame,
     offline: Mapping[str, float],
     traffic: RequestCounts | None = None,
+    *,
+    features: CurrentColumns | None = None,
 ) -> Evaluation:
     """``window``: the logged rows to judge (no shadow rows); ``labels``: prediction_id and label;
     ``calibration``: earlier labelled rows of the same version (log columns plus ``label``);
-    ``traffic``: the window's request and error counts."""
-    report = _drift(reference, window, reference.version, config) if len(window) else None
+    ``traffic``: the window's request and error counts; ``features``: the window's inputs and
+    outputs kept elsewhere (a Spark DataFrame's view), other versions' outputs blanked, when
+    ``window`` lacks its ``input:`` columns."""
+    report = _drift(reference, window, reference.version, config, features) if len(window) else None
     own = window[window["version"] == reference.version]
     labelled = own.merge(labels[["prediction_id", "label"]], on="prediction_id", how="inner")
     task = reference.task or ("classification" if _proba_frame(window) is not None else None)

@@ -23,10 +23,10 @@ from mlpilot.deployments import read_feedback, resolve_traffic
 from mlpilot.deployments.request_counts import MINUTE_MS, read_request_counts
 from mlpilot.errors import MlpilotError
 from mlpilot.monitoring.evaluate import Evaluation, evaluate_window
+from mlpilot.monitoring.log_reader import DuckDBLogReader, LogReader
 from mlpilot.monitoring.monitors import Alert, Monitor, MonitorResult, alert_record, get_monitor, list_results
 from mlpilot.monitoring.references import ensure_reference
 from mlpilot.monitoring.webhooks import Delivery, deliver
-from mlpilot.prediction_log import read_predictions
 from mlpilot.registry.uri import ModelRef
 from mlpilot.registry.versions import get_version
 from mlpilot.store import Database
@@ -59,32 +59,27 @@ class MonitorRun:
         }
 
 
-def _window_rows(root: str, monitor: Monitor, end: int) -> tuple[pd.DataFrame, int]:
-    """The window's logged rows without shadow ones (a shadow answers requests already counted
-    once), and when the window starts."""
-    spec = monitor.config.window
-    since = None if spec.duration_ms is None else end - spec.duration_ms
-    frame = read_predictions(root, monitor.deployment, since=since, until=end)
-    frame = frame[frame["role"] != "shadow"]
-    if spec.rows is not None:
-        frame = frame.tail(spec.rows)
-    if since is None:
-        since = int(frame["time"].min().value // 1_000_000) if not frame.empty else end
-    return frame.reset_index(drop=True), since
-
-
-def _calibration(root: str, monitor: Monitor, version: int, start: int, end: int, labels: pd.DataFrame) -> pd.DataFrame:
+def _calibration(
+    reader: LogReader, root: str, monitor: Monitor, version: int, start: int, end: int, labels: pd.DataFrame
+) -> pd.DataFrame:
     span = (monitor.config.window.duration_ms or 3_600_000) * CALIBRATION_WINDOWS
-    earlier = read_predictions(root, monitor.deployment, since=start - span, until=end)
+    earlier = reader.labelled(
+        root,
+        monitor.deployment,
+        since=start - span,
+        until=end,
+        version=version,
+        ids=set(labels["prediction_id"]),
+        limit=_CALIBRATION_ROWS,
+    )
     if earlier.empty:
         return earlier.assign(label=pd.Series(dtype=object))
-    earlier = earlier[(earlier["version"] == version) & (earlier["role"] != "shadow")]
     joined = earlier.merge(labels[["prediction_id", "label"]], on="prediction_id", how="inner")
     return joined.tail(_CALIBRATION_ROWS)
 
 
 def _evaluate(
-    db: Database, content: ContentStore, monitor: Monitor, root: str, cache: Path, end: int
+    db: Database, content: ContentStore, monitor: Monitor, root: str, cache: Path, end: int, reader: LogReader
 ) -> Evaluation | str:
     try:
         serving = resolve_traffic(db, monitor.deployment)
@@ -92,14 +87,33 @@ def _evaluate(
         reference = ensure_reference(db, content, version, cache)
     except MlpilotError as problem:
         return problem.message
-    window, start = _window_rows(root, monitor, end)
+    spec = monitor.config.window
+    # Shadow rows are left out: a shadow answers requests already counted once.
+    window = reader.window(
+        root,
+        monitor.deployment,
+        since=None if spec.duration_ms is None else end - spec.duration_ms,
+        until=end,
+        rows=spec.rows,
+        version=version.version,
+    )
+    start = window.start
     span = (monitor.config.window.duration_ms or 3_600_000) * CALIBRATION_WINDOWS
     labels = read_feedback(db, monitor.deployment, since=start - span)
-    calibration = _calibration(root, monitor, version.version, start, end, labels)
+    calibration = _calibration(reader, root, monitor, version.version, start, end, labels)
     minute = start // MINUTE_MS * MINUTE_MS
     counts = read_request_counts(db, monitor.deployment, minute, end)
     try:
-        return evaluate_window(monitor.config, reference, window, labels, calibration, dict(version.metrics), counts)
+        return evaluate_window(
+            monitor.config,
+            reference,
+            window.rows,
+            labels,
+            calibration,
+            dict(version.metrics),
+            counts,
+            features=window.features,
+        )
     except MlpilotError as problem:  # a config that does not fit this version: stored as the run's error
         return problem.message
 
@@ -203,13 +217,16 @@ def run_monitor(
     cache_root: Path,
     now: int | None = None,
     notify: Notify | None = None,
+    reader: LogReader | None = None,
 ) -> MonitorRun:
     """Evaluate monitor ``name`` over the window ending ``now``. Webhooks get each opened and
     resolved alert: through ``notify(url, payload, secret)`` when given (a background sender),
-    otherwise delivered here, with retries, before this returns."""
+    otherwise delivered here, with retries, before this returns. ``reader`` reads the prediction
+    log (default: DuckDB on this machine; the interfaces pass a Spark one when configured)."""
     monitor = get_monitor(db, name)
     end = now_ms() if now is None else now
-    evaluated = _evaluate(db, content, monitor, predictions_root, cache_root, end)
+    chosen = DuckDBLogReader() if reader is None else reader
+    evaluated = _evaluate(db, content, monitor, predictions_root, cache_root, end, chosen)
     start: int | None
     if isinstance(evaluated, str):
         result: dict[str, Any] = {"status": "error", "message": evaluated, "conditions": [], "drift": None}

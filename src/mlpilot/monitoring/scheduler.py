@@ -15,6 +15,7 @@ import sqlalchemy as sa
 
 from mlpilot.artifacts import ContentStore
 from mlpilot.errors import MlpilotError
+from mlpilot.monitoring.log_reader import LogReader
 from mlpilot.monitoring.monitors import Monitor, due_monitors
 from mlpilot.monitoring.runner import MonitorRun, run_monitor
 from mlpilot.monitoring.webhooks import WebhookSender
@@ -36,8 +37,10 @@ class MonitorScheduler:
         predictions_root: str,
         cache_root: Path,
         tick_seconds: float,
+        reader: LogReader | None = None,
     ) -> None:
         self.db, self.content = db, content
+        self.reader = reader  # how runs read the prediction log (None: DuckDB)
         self.predictions_root, self.cache_root = predictions_root, cache_root
         self.tick_seconds = tick_seconds
         self.sender = WebhookSender()
@@ -89,6 +92,7 @@ class MonitorScheduler:
                         cache_root=self.cache_root,
                         now=moment,
                         notify=self.sender.submit,
+                        reader=self.reader,
                     )
                 )
             except MlpilotError as problem:

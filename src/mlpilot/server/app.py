@@ -27,6 +27,7 @@ from mlpilot.server.auth import API_KEY_SCHEME, Authenticate
 from mlpilot.server.errors import ERROR_RESPONSES, install_error_handlers
 from mlpilot.server.limits import BodyLimit
 from mlpilot.server.mlflow.mount import MLFLOW_PREFIXES, include_mlflow
+from mlpilot.server.monitor_engine import monitor_log_reader
 from mlpilot.server.routes import (
     aliases,
     artifacts,
@@ -64,6 +65,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         predictions_root=state.settings.resolved_predictions_uri(),
         cache_root=model_cache_root(state.settings.home),
         tick_seconds=state.settings.monitor_tick_seconds,
+        reader=monitor_log_reader(state.settings),
     )
     triggers = TriggerScheduler(
         state.db,

@@ -13,13 +13,13 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from mlpilot.spark.datasets import load_dataset, log_dataset
-    from mlpilot.spark.drift import drift
+    from mlpilot.spark.drift_columns import drift
     from mlpilot.spark.profiling import profile
     from mlpilot.spark.scoring import score
     from mlpilot.spark.session import SparkUnavailable, get_spark, require_spark
 
 _LAZY = {
-    "drift": "mlpilot.spark.drift",
+    "drift": "mlpilot.spark.drift_columns",  # not "drift": a submodule of that name would shadow the function
     "get_spark": "mlpilot.spark.session",
     "load_dataset": "mlpilot.spark.datasets",
     "log_dataset": "mlpilot.spark.datasets",

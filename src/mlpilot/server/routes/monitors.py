@@ -21,6 +21,7 @@ from mlpilot.monitoring.runner import run_monitor
 from mlpilot.registry import version_ref
 from mlpilot.registry import versions as version_service
 from mlpilot.server.deps import Deployer, Reader, Writer, render
+from mlpilot.server.monitor_engine import monitor_log_reader
 from mlpilot.server.paging import Paging
 from mlpilot.wire.monitors import (
     MonitorBody,
@@ -91,6 +92,7 @@ def run_monitor_now(name: str, caller: Deployer) -> Response:
         name,
         predictions_root=caller.settings.resolved_predictions_uri(),
         cache_root=model_cache_root(caller.settings.home),
+        reader=monitor_log_reader(caller.settings),
     )
     return render(done.to_dict())
 
