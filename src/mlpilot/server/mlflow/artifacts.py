@@ -6,20 +6,16 @@ The client addresses a run's artifacts as ``<experiment>/<run id>/artifacts/<pat
 
 from __future__ import annotations
 
-import os
-import tempfile
-from pathlib import Path
 from typing import Any
 
 from fastapi import APIRouter, Request, Response
-from starlette.concurrency import run_in_threadpool
 
 from mlpilot.server.audit_scope import audit_as
 from mlpilot.server.deps import Caller, Reader, Writer
 from mlpilot.server.mlflow.convert import artifact_root
 from mlpilot.server.mlflow.errors import MlflowError, MlflowRoute
 from mlpilot.server.mlflow.protocol import Payload, field_str, reply, required_str
-from mlpilot.server.routes.artifacts import stream_blob
+from mlpilot.server.routes.artifacts import receive_artifact, stream_blob
 from mlpilot.tracking import artifacts as artifact_service
 from mlpilot.tracking import runs as run_service
 from mlpilot.tracking.artifacts import ArtifactEntry
@@ -88,26 +84,8 @@ async def upload_artifact(path: str, request: Request, caller: Writer) -> Respon
     run_id, relative = _locate(path)
     cleaned = artifact_service.clean_artifact_path(relative)
     audit_as(request, "artifact.upload", f"/runs/{run_id}/artifacts/{cleaned}")
-    await run_in_threadpool(_require_running, caller, run_id)
-    fd, scratch = tempfile.mkstemp(prefix="mlpilot-upload-")
-    try:
-        with os.fdopen(fd, "wb") as out:
-            async for chunk in request.stream():
-                out.write(chunk)
-        await run_in_threadpool(_store, caller, run_id, cleaned, Path(scratch))
-    finally:
-        os.unlink(scratch)
+    await receive_artifact(request, caller, run_id, cleaned)
     return reply({})
-
-
-def _require_running(caller: Caller, run_id: str) -> None:
-    with caller.db.read() as conn:
-        run_service.require_running(conn, run_id)
-
-
-def _store(caller: Caller, run_id: str, path: str, source: Path) -> None:
-    blob = caller.content.put_file(source)
-    artifact_service.record_artifacts(caller.db, run_id, {path: blob})
 
 
 @proxy.get("/artifacts/{path:path}")

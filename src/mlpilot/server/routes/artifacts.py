@@ -35,16 +35,22 @@ _CHUNK = 1 << 20
 async def upload_artifact(run_id: str, path: str, request: Request, caller: Writer) -> Response:
     """Store the request body as the run's artifact ``path`` (replacing an earlier one)."""
     cleaned = artifact_service.clean_artifact_path(path)
+    blob = await receive_artifact(request, caller, run_id, cleaned)
+    return render(ArtifactEntry(cleaned, blob.size, blob.sha256), 201)
+
+
+async def receive_artifact(request: Request, caller: Caller, run_id: str, path: str) -> Blob:
+    """Stream the request body into the content store as the run's artifact ``path`` (already
+    cleaned): the one upload path of both this API and MLflow's artifact proxy."""
     await run_in_threadpool(_require_running, caller, run_id)
     fd, scratch = tempfile.mkstemp(prefix="mlpilot-upload-")
     try:
         with os.fdopen(fd, "wb") as out:
             async for chunk in request.stream():
                 out.write(chunk)
-        blob = await run_in_threadpool(_store, caller, run_id, cleaned, Path(scratch))
+        return await run_in_threadpool(_store, caller, run_id, path, Path(scratch))
     finally:
         os.unlink(scratch)
-    return render(ArtifactEntry(cleaned, blob.size, blob.sha256), 201)
 
 
 def _require_running(caller: Caller, run_id: str) -> None:
