@@ -27,6 +27,7 @@ __all__ = [
     "build_schema",
     "column_kind",
     "profile_column",
+    "profile_number",
 ]
 
 TOP_K = 10
@@ -104,12 +105,12 @@ def _numeric(series: pd.Series[Any]) -> dict[str, Any]:
         return stats
     integral = ptypes.is_integer_dtype(series.dtype)
     with np.errstate(all="ignore"):
-        stats["min"] = _number(finite.min(), integral)
-        stats["max"] = _number(finite.max(), integral)
-        stats["mean"] = _number(finite.mean())
-        stats["std"] = _number(finite.std(ddof=1)) if len(finite) > 1 else None
+        stats["min"] = profile_number(finite.min(), integral)
+        stats["max"] = profile_number(finite.max(), integral)
+        stats["mean"] = profile_number(finite.mean())
+        stats["std"] = profile_number(finite.std(ddof=1)) if len(finite) > 1 else None
         points = np.quantile(finite, list(QUANTILES.values()))
-        stats["quantiles"] = {name: _number(point) for name, point in zip(QUANTILES, points, strict=True)}
+        stats["quantiles"] = {name: profile_number(point) for name, point in zip(QUANTILES, points, strict=True)}
         stats["histogram"] = _histogram(finite)
     return stats
 
@@ -125,7 +126,11 @@ def _histogram(finite: np.ndarray[Any, np.dtype[np.float64]]) -> dict[str, list[
     return {"edges": [float(edge) for edge in edges], "counts": [int(count) for count in counts]}
 
 
-def _number(value: Any, integral: bool = False) -> float | int | None:
+def profile_number(value: Any, integral: bool = False) -> float | int | None:
+    """A statistic as the profile stores it: None for a missing or non-finite value, an int for a
+    whole number of an integer column (below 2**53, where floats stop being exact)."""
+    if value is None:
+        return None
     number = float(value)
     if not math.isfinite(number):
         return None

@@ -11,12 +11,11 @@ summation order). The profile says so under ``approximate``.
 
 from __future__ import annotations
 
-import math
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from mlpilot.data.profile import HISTOGRAM_BINS, QUANTILES, TOP_K
+from mlpilot.data.profile import HISTOGRAM_BINS, QUANTILES, TOP_K, profile_number
 from mlpilot.errors import InvalidInput
 from mlpilot.spark.schema import pandas_dtype
 
@@ -223,17 +222,6 @@ def _edge_at(index: Column, edges: np.ndarray[Any, np.dtype[np.float64]], offset
     return chosen
 
 
-def _number(value: Any, integral: bool = False) -> float | int | None:
-    if value is None:
-        return None
-    number = float(value)
-    if not math.isfinite(number):
-        return None
-    if integral and number.is_integer() and abs(number) < 2**53:
-        return int(number)
-    return number
-
-
 def _numeric_stats(
     field: StructField, key: str, summary: dict[str, Any], histogram: dict[str, Any] | None
 ) -> dict[str, Any]:
@@ -254,11 +242,11 @@ def _numeric_stats(
         return stats
     points = summary[f"{key}_quantiles"] or []
     stats.update(
-        min=_number(summary[f"{key}_min"], integral),
-        max=_number(summary[f"{key}_max"], integral),
-        mean=_number(summary[f"{key}_mean"]),
-        std=_number(summary[f"{key}_std"]) if finite > 1 else None,
-        quantiles={name: _number(point) for name, point in zip(QUANTILES, points, strict=True)},
+        min=profile_number(summary[f"{key}_min"], integral),
+        max=profile_number(summary[f"{key}_max"], integral),
+        mean=profile_number(summary[f"{key}_mean"]),
+        std=profile_number(summary[f"{key}_std"]) if finite > 1 else None,
+        quantiles={name: profile_number(point) for name, point in zip(QUANTILES, points, strict=True)},
         histogram=histogram,
     )
     return stats
