@@ -234,7 +234,7 @@ def test_a_descriptor_from_a_newer_format_is_refused(saved: tuple[Path, str]) ->
 def test_an_unknown_flavor_is_named(saved: tuple[Path, str]) -> None:
     folder, _ = saved
     rewrite_descriptor(folder, flavor="onnx")
-    with pytest.raises(InvalidInput, match=r"unknown flavor 'onnx'.*lightgbm, python, sklearn, xgboost"):
+    with pytest.raises(InvalidInput, match=r"unknown flavor 'onnx'.*lightgbm, python, sklearn, sparkml, xgboost"):
         load_model_dir(folder)
 
 

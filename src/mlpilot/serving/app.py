@@ -212,6 +212,9 @@ async def _predict_inner(call: _Call, name: str) -> tuple[Response, str]:
     runtime = call.runtime
     await call.authorize(KeyScope.PREDICT)
     endpoint = runtime.fleet.get(name)
+    # Routed before the body is read: a deployment still loading its model answers 503 to every
+    # request, so a client probing with an empty batch learns it is not ready rather than a 400.
+    loaded, role = endpoint.route(call.request.headers.get("x-routing-key"))
     body = await call.body()
     content_type = call.request.headers.get("content-type", _JSON)
     max_rows = runtime.settings.serve_max_rows
@@ -219,7 +222,6 @@ async def _predict_inner(call: _Call, name: str) -> tuple[Response, str]:
         payload, probabilities = await asyncio.to_thread(decode_predict_body, body, content_type, max_rows)
     else:
         payload, probabilities = decode_predict_body(body, content_type, max_rows)
-    loaded, role = endpoint.route(call.request.headers.get("x-routing-key"))
     call.version = loaded.version
     _mirror(call, endpoint.shadow(), loaded, payload)
     outcome = await loaded.predict(Job(payload, probabilities, call.request_id, role, call.started))
