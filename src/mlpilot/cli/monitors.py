@@ -169,12 +169,14 @@ def delete(ctx: typer.Context, name: NameArgument) -> None:
 def _run_monitor(ctx: typer.Context, name: str) -> dict[str, Any]:
     client, settings = get_client(ctx), get_settings(ctx)
     transport = client.transport
-    # A server runs monitors with its own engine setting; a local store gets the Spark reader here,
-    # the layer above Spark, handed to the monitoring service.
-    if settings.monitor_engine == "duckdb" or not isinstance(transport, LocalTransport):
+    # A server runs monitors with its own engine setting; on a local store the CLI hands the
+    # monitoring service the reader its settings name.
+    from mlpilot.spark.monitor_engine import monitor_log_reader  # loads the monitoring stack: not at start-up
+
+    reader = monitor_log_reader(settings)
+    if reader is None or not isinstance(transport, LocalTransport):
         return client.run_monitor(name)
     from mlpilot.monitoring.runner import run_monitor
-    from mlpilot.spark.monitoring import log_reader
 
     done = run_monitor(
         transport.db,
@@ -182,7 +184,7 @@ def _run_monitor(ctx: typer.Context, name: str) -> dict[str, Any]:
         name,
         predictions_root=transport.predictions_uri,
         cache_root=transport.model_cache,
-        reader=log_reader(settings),
+        reader=reader,
     )
     return done.to_dict()
 

@@ -27,7 +27,6 @@ from mlpilot.server.auth import API_KEY_SCHEME, Authenticate
 from mlpilot.server.errors import ERROR_RESPONSES, install_error_handlers
 from mlpilot.server.limits import BodyLimit
 from mlpilot.server.mlflow.mount import MLFLOW_PREFIXES, include_mlflow
-from mlpilot.server.monitor_engine import monitor_log_reader
 from mlpilot.server.routes import (
     aliases,
     artifacts,
@@ -48,6 +47,7 @@ from mlpilot.server.state import open_state
 from mlpilot.server.ui import mount_ui
 from mlpilot.serving.app import serving_routes
 from mlpilot.serving.runtime import ServingRuntime
+from mlpilot.spark.monitor_engine import monitor_log_reader
 from mlpilot.wire import API_PREFIX
 
 __all__ = ["OPENAPI_URL", "create_app"]

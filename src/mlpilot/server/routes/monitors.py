@@ -21,8 +21,8 @@ from mlpilot.monitoring.runner import run_monitor
 from mlpilot.registry import version_ref
 from mlpilot.registry import versions as version_service
 from mlpilot.server.deps import Deployer, Reader, Writer, render
-from mlpilot.server.monitor_engine import monitor_log_reader
 from mlpilot.server.paging import Paging
+from mlpilot.spark.monitor_engine import monitor_log_reader
 from mlpilot.wire.monitors import (
     MonitorBody,
     MonitorRunView,

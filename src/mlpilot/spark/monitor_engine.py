@@ -1,7 +1,7 @@
-"""The prediction-log reader monitor runs use here, from the ``monitor_engine`` setting.
-
-The server sits above the Spark service, so it may hand the monitoring service a Spark reader;
-``mlpilot.spark`` is imported only when the setting asks for it.
+"""The prediction-log reader monitor runs use, from the ``monitor_engine`` setting: the one
+choice the server and the CLI both make. The monitoring service sits below Spark and only knows
+the ``LogReader`` port; the Spark reader's modules (and PySpark) load only when the setting asks
+for them.
 """
 
 from __future__ import annotations
