@@ -100,3 +100,14 @@ def test_another_sessions_csrf_token_is_refused(filled: Filled) -> None:
     with sign_in(filled.url, filled.deployer_key) as first, sign_in(filled.url, filled.deployer_key) as second:
         stolen = csrf_of(first, "/deployments/churn-api")
         assert second.post("/deployments/churn-api/rollback", data={"csrf": stolen}).status_code == 403
+
+
+def test_an_oversized_form_is_413_and_changes_nothing(filled: Filled) -> None:
+    before = deployment_service.resolve_traffic(filled.db, "churn-api")
+    with sign_in(filled.url, filled.deployer_key) as http:
+        csrf = csrf_of(http, "/deployments/churn-api")
+        huge = http.post("/deployments/churn-api/traffic", data={"csrf": csrf, "weight": "0.5", "pad": "x" * 70_000})
+        assert huge.status_code == 413 and "over the 65536" in huge.text
+        login = http.post("/login", data={"key": "k" * 70_000})
+        assert login.status_code == 413
+    assert deployment_service.resolve_traffic(filled.db, "churn-api") == before

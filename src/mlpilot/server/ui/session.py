@@ -18,7 +18,7 @@ from starlette.concurrency import run_in_threadpool
 
 from mlpilot.artifacts import ContentStore
 from mlpilot.config import Settings
-from mlpilot.errors import Forbidden, MlpilotError, Unauthorized
+from mlpilot.errors import Forbidden, MlpilotError, PayloadTooLarge, Unauthorized
 from mlpilot.security import ApiKey, Scope
 from mlpilot.security.keys import require_scope
 from mlpilot.security.sessions import csrf_token, session_of, valid_csrf
@@ -122,7 +122,10 @@ async def form_of(request: Request) -> dict[str, str]:
     """A url-encoded form body (the only kind the UI posts), first value of each field."""
     body = await request.body()
     if len(body) > _MAX_FORM_BYTES:
-        raise Forbidden("the form is too large")
+        raise PayloadTooLarge(
+            f"the form is {len(body)} bytes, over the {_MAX_FORM_BYTES} a page's form may send",
+            hint="Send only the page's own fields; the UI's forms are a few hundred bytes.",
+        )
     fields = urllib.parse.parse_qs(body.decode("utf-8", errors="replace"), keep_blank_values=True)
     return {name: values[0] for name, values in fields.items()}
 
