@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 
 from mlpilot.errors import InvalidInput
-from mlpilot.prediction_log import PredictionBatch, new_prediction_id, prediction_id_time_ms
+from mlpilot.prediction_log import PredictionBatch, new_prediction_id, new_prediction_ids, prediction_id_time_ms
 from tests.prediction_log.factories import make_batch
 
 
@@ -31,6 +31,18 @@ def test_prediction_ids_are_unique_and_sort_by_time() -> None:
     time.sleep(0.002)
     later = new_prediction_id()
     assert max(first) < later
+
+
+def test_ids_made_a_batch_at_a_time_are_unique_and_in_the_order_made() -> None:
+    made: list[str] = []
+    for count in (1, 8, 0, 300, 2, 5_000):
+        made.extend(new_prediction_ids(count))
+        made.append(new_prediction_id())
+    assert len(made) == 1 + 8 + 0 + 300 + 2 + 5_000 + 6
+    assert len(set(made)) == len(made)
+    assert made == sorted(made)
+    assert all(len(one) == 32 and prediction_id_time_ms(one) is not None for one in made)
+    assert new_prediction_ids(0) == []
 
 
 def test_only_ids_of_our_form_carry_a_time() -> None:

@@ -81,6 +81,39 @@ def test_bad_requests_in_a_mixed_load_never_fail_good_ones(store: Store, cancer_
     assert bad_statuses <= {400, 422} and bad_statuses
 
 
+def test_a_model_failing_on_some_rows_of_a_batch_fails_only_their_requests(store: Store, serve: Any) -> None:
+    # Numeric rows take the matrix fast path; a model error there is isolated request by request.
+    store.register(FragileModel(delay=0.01), pd.DataFrame({"x": [1.0, 2.0, 3.0]}), "fragile")
+    server: ServingServer = serve("fragile@production")
+
+    async def run() -> list[tuple[float, int, Any]]:
+        headers = {"Authorization": f"Bearer {store.predict_key}"}
+        async with httpx.AsyncClient(base_url=server.url, headers=headers, timeout=30) as http:
+
+            async def call(index: int) -> tuple[float, int, Any]:
+                x = -float(index) if index % 5 == 4 else float(index)
+                response = await http.post(
+                    "/v1/deployments/fragile/predict", json={"instances": [{"x": x}, {"x": 1.0}]}
+                )
+                return x, response.status_code, response.json()
+
+            return await asyncio.gather(*(call(index) for index in range(60)))
+
+    results = asyncio.run(run())
+    for x, status, body in results:
+        if x < 0:
+            assert status == 500 and body["error"]["code"] == "MODEL_ERROR"
+            assert "secret" not in str(body)
+        else:
+            assert status == 200, body
+            assert body["predictions"] == [2 * x, 2.0]
+            assert len(set(body["prediction_ids"])) == 2
+    with server.http(store.read_key) as http:
+        metrics = http.get("/metrics").text
+    calls = _metric(metrics, 'mlpilot_batch_size_count{deployment="fragile"')
+    assert calls < 60, "the requests were batched, so the failures were isolated within batches"
+
+
 def test_a_slow_model_does_not_block_health_checks_or_other_requests(store: Store, serve: Any) -> None:
     store.register(FragileModel(delay=0.5), pd.DataFrame({"x": [1.0, 2.0]}), "slow")
     server: ServingServer = serve("slow@production")

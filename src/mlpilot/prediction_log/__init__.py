@@ -12,6 +12,7 @@ from mlpilot.prediction_log.records import (
     PredictionBatch,
     ProbabilitiesOf,
     new_prediction_id,
+    new_prediction_ids,
     prediction_id_time_ms,
 )
 from mlpilot.prediction_log.writer import PredictionLogWriter
@@ -25,6 +26,7 @@ __all__ = [
     "find_prediction_ids",
     "list_deployments",
     "new_prediction_id",
+    "new_prediction_ids",
     "prediction_id_time_ms",
     "read_predictions",
 ]

@@ -18,7 +18,15 @@ if TYPE_CHECKING:
     import numpy.typing as npt
     import pandas as pd
 
-__all__ = ["ROLES", "InputMatrix", "PredictionBatch", "ProbabilitiesOf", "new_prediction_id", "prediction_id_time_ms"]
+__all__ = [
+    "ROLES",
+    "InputMatrix",
+    "PredictionBatch",
+    "ProbabilitiesOf",
+    "new_prediction_id",
+    "new_prediction_ids",
+    "prediction_id_time_ms",
+]
 
 ROLES: Final = frozenset({"primary", "canary", "shadow"})
 
@@ -49,18 +57,27 @@ def new_prediction_id() -> str:
     partition holds their row, like a UUIDv7), the other 20 a random start that counts up within
     the millisecond, so one process's ids sort in the order they were made (the log then lists
     the rows of a request in the order they were sent)."""
+    return new_prediction_ids(1)[0]
+
+
+def new_prediction_ids(count: int) -> list[str]:
+    """``count`` ids as made by ``new_prediction_id``, one after the other: one lock and one random
+    draw for the lot, which the serving path asks for once per micro-batch."""
     global _last
+    if count < 1:
+        return []
     now = time.time_ns() // 1_000_000
     with _lock:
         last_ms, last_tail = _last
         if now <= last_ms:
             now, tail = last_ms, last_tail + 1
-            if tail >= _TAIL_LIMIT:  # 2**79 ids in one millisecond: borrow the next one
-                now, tail = now + 1, _next_bits(79)
         else:
             tail = _next_bits(79)  # half the range: room to count up within the millisecond
-        _last = (now, tail)
-    return f"{now:012x}{tail:020x}"
+        if tail + count > _TAIL_LIMIT:  # 2**79 ids in one millisecond: borrow the next one
+            now, tail = now + 1, _next_bits(79)
+        _last = (now, tail + count - 1)
+    prefix = f"{now:012x}"
+    return [f"{prefix}{tail + offset:020x}" for offset in range(count)]
 
 
 def prediction_id_time_ms(prediction_id: str) -> int | None:

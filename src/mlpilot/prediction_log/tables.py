@@ -162,24 +162,41 @@ def _json_array(rows: Iterable[Any]) -> pa.Array:
     )
 
 
-def _times(batch: PredictionBatch) -> npt.NDArray[np.int64]:
-    if isinstance(batch.time_ms, int | np.integer):
-        return np.full(batch.rows, batch.time_ms, dtype=np.int64)
-    return np.asarray(batch.time_ms, dtype=np.int64)
+def _times(batches: Sequence[PredictionBatch], counts: npt.NDArray[np.int64]) -> npt.NDArray[np.int64]:
+    stamps = [batch.time_ms for batch in batches]
+    if all(type(stamp) is int or isinstance(stamp, np.integer) for stamp in stamps):
+        return np.repeat(np.asarray(stamps, dtype=np.int64), counts)  # the usual case: one per batch
+    return np.concatenate(
+        [
+            np.full(batch.rows, stamp, dtype=np.int64)
+            if isinstance(stamp, int | np.integer)
+            else np.asarray(stamp, dtype=np.int64)
+            for batch, stamp in zip(batches, stamps, strict=True)
+        ]
+    )
+
+
+def _repeated_text(values: Sequence[str], counts: npt.NDArray[np.int64]) -> pa.Array:
+    """A text column in which each batch repeats one value (model, role): indexes into the
+    distinct values, taken in C, instead of a Python list of one string per row."""
+    position: dict[str, int] = {}
+    codes = np.repeat(np.asarray([position.setdefault(value, len(position)) for value in values], np.int32), counts)
+    return pa.array(list(position), type=pa.string()).take(pa.array(codes))
 
 
 def _group_table(members: Sequence[_Member], kind: pa.DataType) -> tuple[pa.Table, npt.NDArray[np.int64]]:
     """One table for batches that share a deployment, input columns, prediction type and classes."""
     batches = [batch for batch, _prediction in members]
-    times = np.concatenate([_times(batch) for batch in batches])
+    counts = np.fromiter((batch.rows for batch in batches), dtype=np.int64, count=len(batches))
+    times = _times(batches, counts)
     names = list(METADATA_COLUMNS)
     columns: list[pa.Array | pa.ChunkedArray] = [
         pa.array(list(itertools.chain.from_iterable(batch.prediction_ids for batch in batches)), type=pa.string()),
         pa.array(list(itertools.chain.from_iterable(batch.request_ids for batch in batches)), type=pa.string()),
         pa.array(times, type=pa.int64()).cast(TIME_TYPE),
-        pa.array(list(itertools.chain.from_iterable([batch.model] * batch.rows for batch in batches)), pa.string()),
-        pa.array(np.concatenate([np.full(batch.rows, batch.version, dtype=np.int64) for batch in batches])),
-        pa.array(list(itertools.chain.from_iterable([batch.role] * batch.rows for batch in batches)), pa.string()),
+        _repeated_text([batch.model for batch in batches], counts),
+        pa.array(np.repeat(np.asarray([batch.version for batch in batches], dtype=np.int64), counts)),
+        _repeated_text([batch.role for batch in batches], counts),
         pa.array(np.concatenate([np.asarray(batch.latency_ms, dtype=np.float64) for batch in batches])),
         _prediction_column([prediction for _batch, prediction in members], kind),
     ]

@@ -27,7 +27,7 @@ import pandas as pd
 
 from mlpilot.errors import InvalidInput, PredictionFailed
 from mlpilot.models.signature import validate
-from mlpilot.prediction_log import InputMatrix, PredictionBatch, new_prediction_id
+from mlpilot.prediction_log import InputMatrix, PredictionBatch, new_prediction_ids
 from mlpilot.serving.batching import MicroBatcher
 from mlpilot.serving.payload import Payload
 
@@ -66,13 +66,14 @@ class Outcome:
 
 @dataclass(slots=True)
 class _Part:
-    """Validated rows of some jobs, in job order."""
+    """Validated rows of some jobs, in job order: a DataFrame, or (the all-numeric fast path) a
+    float matrix in the signature's column order, turned into a DataFrame only if a model needs one."""
 
     jobs: list[int]
-    frame: pd.DataFrame
+    frame: pd.DataFrame | None
     ignored: list[tuple[str, ...]]
     rows: list[int]  # rows of each job (a CSV body's count is known only once it is read)
-    matrix: np.ndarray[Any, np.dtype[np.float64]] | None = None  # the frame's values, when built from them
+    matrix: np.ndarray[Any, np.dtype[np.float64]] | None = None
 
 
 class LoadedVersion:
@@ -198,8 +199,7 @@ class LoadedVersion:
                         return None
                 rows.append(row)
         matrix = np.array(rows, dtype=float)
-        frame = pd.DataFrame(matrix, columns=names, copy=False)
-        return _Part(list(range(len(jobs))), frame, [()] * len(jobs), [job.payload.rows for job in jobs], matrix)
+        return _Part(list(range(len(jobs))), None, [()] * len(jobs), [job.payload.rows for job in jobs], matrix)
 
     def _validated(self, jobs: Sequence[Job], members: list[int]) -> _Part:
         if len(members) == 1:
@@ -222,14 +222,19 @@ class LoadedVersion:
     def _predict(
         self, jobs: Sequence[Job], parts: list[_Part], results: list[Outcome | BaseException | None], logged: bool
     ) -> None:
-        frame = parts[0].frame if len(parts) == 1 else pd.concat([part.frame for part in parts], ignore_index=True)
+        matrix = parts[0].matrix if len(parts) == 1 else None
+        frame: pd.DataFrame | None = None
+        if matrix is None:
+            frames = [self._frame(part) for part in parts]
+            frame = frames[0] if len(frames) == 1 else pd.concat(frames, ignore_index=True)
         order = [position for part in parts for position in part.jobs]
         ignored = [columns for part in parts for columns in part.ignored]
         counts = [rows for part in parts for rows in part.rows]
-        matrix = parts[0].matrix if len(parts) == 1 else None
         asked = any(jobs[position].probabilities for position in order)
         try:
-            predictions, probabilities = self._call(frame, asked or (self._log_probabilities and matrix is None))
+            predictions, probabilities = self._call(
+                frame, matrix, asked or (self._log_probabilities and matrix is None)
+            )
         except Exception:  # noqa: BLE001 - whatever the model raises, the request gets a MODEL_ERROR
             if len(order) == 1:
                 results[order[0]] = self._failed(jobs[order[0]])
@@ -237,17 +242,20 @@ class LoadedVersion:
             for part in parts:  # isolate the request the model fails on
                 start = 0
                 for position, columns, rows in zip(part.jobs, part.ignored, part.rows, strict=True):
-                    alone = part.frame.iloc[start : start + rows].reset_index(drop=True)
-                    self._predict(jobs, [_Part([position], alone, [columns], [rows])], results, logged)
+                    if part.matrix is not None:
+                        alone = _Part([position], None, [columns], [rows], part.matrix[start : start + rows])
+                    else:
+                        frame_rows = self._frame(part).iloc[start : start + rows].reset_index(drop=True)
+                        alone = _Part([position], frame_rows, [columns], [rows])
+                    self._predict(jobs, [alone], results, logged)
                     start += rows
             return
         start = 0
-        ids_all: list[str] = []
+        ids_all = new_prediction_ids(len(predictions))
         for position, columns, rows in zip(order, ignored, counts, strict=True):
             job = jobs[position]
             stop = start + rows
-            ids = [new_prediction_id() for _ in range(stop - start)]
-            ids_all.extend(ids)
+            ids = ids_all[start:stop]
             results[position] = Outcome(
                 predictions=_listed(predictions[start:stop]),
                 probabilities=probabilities[start:stop].tolist()
@@ -261,26 +269,42 @@ class LoadedVersion:
             return
         self._count(predictions)
         if self._log is not None:
-            inputs = frame if matrix is None else InputMatrix(self._input_columns, matrix)
+            inputs = InputMatrix(self._input_columns, matrix) if matrix is not None else frame
+            assert inputs is not None
             self._append_log(jobs, order, counts, inputs, predictions, probabilities, ids_all)
 
-    def _call(self, frame: pd.DataFrame, wants_probabilities: bool) -> tuple[np.ndarray[Any, Any], Any]:
+    def _frame(self, part: _Part) -> pd.DataFrame:
+        """The part's rows as a DataFrame."""
+        if part.frame is not None:
+            return part.frame
+        return pd.DataFrame(part.matrix, columns=list(self._input_columns), copy=False)
+
+    def _call(
+        self, frame: pd.DataFrame | None, matrix: np.ndarray[Any, Any] | None, wants_probabilities: bool
+    ) -> tuple[np.ndarray[Any, Any], Any]:
+        """Predict the rows given as ``matrix`` (the fast path) or else ``frame``."""
         probabilities = None
-        with self._model_lock:
+        if matrix is None or not self._takes_matrix:
+            if frame is None:
+                frame = pd.DataFrame(matrix, columns=list(self._input_columns), copy=False)
             if self._takes_matrix and all(dtype.kind == "f" for dtype in frame.dtypes):
+                matrix = frame.to_numpy()
+        with self._model_lock:
+            if matrix is not None and self._takes_matrix:
                 # scikit-learn checks a DataFrame column by column (about 1 ms for 30 columns); the
                 # columns are already checked and in the fitted order, so hand it the matrix.
-                matrix = frame.to_numpy()
                 raw: Any = self.model.raw
                 predictions = np.asarray(raw.predict(matrix))
                 if wants_probabilities and self.has_probabilities:
                     probabilities = np.asarray(raw.predict_proba(matrix), dtype=float)
             else:
+                assert frame is not None
                 predictions = np.asarray(self.model.predict(frame, validate=False))
                 if wants_probabilities and self.has_probabilities:
                     probabilities = np.asarray(self.model.predict_proba(frame, validate=False), dtype=float)
-        if len(predictions) != len(frame):
-            raise ValueError(f"the model returned {len(predictions)} predictions for {len(frame)} rows")
+        expected = len(matrix) if matrix is not None else len(frame)  # type: ignore[arg-type]
+        if len(predictions) != expected:
+            raise ValueError(f"the model returned {len(predictions)} predictions for {expected} rows")
         return predictions, probabilities
 
     def _failed(self, job: Job) -> PredictionFailed:
