@@ -14,7 +14,7 @@ import pandas as pd
 import pytest
 
 from mlpilot.errors import InvalidInput
-from mlpilot.prediction_log import PredictionLogWriter, read_predictions
+from mlpilot.prediction_log import FlushReport, PredictionLogWriter, read_predictions
 from tests.prediction_log.factories import T0, make_batch
 
 
@@ -185,6 +185,32 @@ def test_a_batch_that_cannot_be_stored_does_not_hold_back_the_others(
         assert writer.buffered_rows == 0
     assert "dropped 2 rows of deployment 'churn' that cannot be stored" in caplog.text
     assert len(read_predictions(root, "churn")) == 5
+
+
+def test_each_flush_reports_rows_written_and_dropped_and_its_cost(root: Path, caplog: pytest.LogCaptureFixture) -> None:
+    reports: list[FlushReport] = []
+    mixed = pd.DataFrame({"x": [1.0, 2.0], "odd": np.array([1, "two"], dtype=object)})
+    with PredictionLogWriter(root, flush_seconds=60, on_flush=reports.append) as writer:
+        assert writer.flush() == 0
+        assert reports == []  # nothing to do is not a flush
+        writer.append("churn", make_batch(3))
+        writer.append("churn", make_batch(inputs=mixed))
+        writer.flush()
+        writer.append("churn", make_batch(4))
+    assert [(report.written, report.dropped) for report in reports] == [(3, 2), (4, 0)]
+    assert all(report.seconds > 0 and report.cpu_seconds >= 0 for report in reports)
+
+
+def test_a_failing_on_flush_callback_loses_no_rows(root: Path, caplog: pytest.LogCaptureFixture) -> None:
+    def broken(report: FlushReport) -> None:
+        raise RuntimeError("metrics are down")
+
+    with PredictionLogWriter(root, flush_seconds=60, on_flush=broken) as writer:
+        writer.append("churn", make_batch(3))
+        assert writer.flush() == 3
+        assert writer.buffered_rows == 0
+    assert "on_flush callback failed" in caplog.text
+    assert len(read_predictions(root, "churn")) == 3
 
 
 @pytest.mark.parametrize("name", ["", "../up", "a/b", "with space", "x" * 101, 7])

@@ -4,6 +4,7 @@ batch sizes; predicted classes; process CPU and memory. Behind a key like every 
 from __future__ import annotations
 
 import signal
+import time
 from typing import Any
 
 import httpx
@@ -57,10 +58,29 @@ def test_metrics_count_requests_latency_batches_and_classes(store: Store, cancer
     assert samples["mlpilot_traffic_weight"][0].labels == {"deployment": "cancer", "version": "1", "role": "primary"}
     exposed = set(samples)
     for name in METRIC_NAMES.values():
-        assert any(sample.startswith(name) for sample in exposed) or name in (
-            "mlpilot_prediction_value",
-            "mlpilot_prediction_log_rows_total",
-        ), name
+        assert any(sample.startswith(name) for sample in exposed) or name == "mlpilot_prediction_value", name
+
+
+def test_metrics_count_the_prediction_logs_rows_and_flushes(store: Store, cancer_model: Any, serve: Any) -> None:
+    server: ServingServer = serve("cancer@production")
+    frame, _ = cancer_frame()
+    with server.http(store.predict_key) as http:
+        for start in range(0, 12, 3):
+            http.post(
+                "/v1/deployments/cancer/predict", json={"instances": frame.iloc[start : start + 3].to_dict("records")}
+            )
+    deadline = time.monotonic() + 10
+    with server.http(store.read_key) as http:
+        while True:  # the log flushes every 0.2 s here
+            samples = _samples(http.get("/metrics").text)
+            written = {s.labels["outcome"]: s.value for s in samples.get("mlpilot_prediction_log_rows_total", [])}
+            if written.get("written") == 12 or time.monotonic() > deadline:
+                break
+            time.sleep(0.05)
+    assert written == {"written": 12, "dropped": 0}
+    assert samples["mlpilot_prediction_log_flush_seconds_count"][0].value >= 1
+    assert samples["mlpilot_prediction_log_flush_seconds_sum"][0].value > 0
+    assert samples["mlpilot_prediction_log_cpu_seconds_total"][0].value > 0
 
 
 @pytest.mark.slow

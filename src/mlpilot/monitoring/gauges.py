@@ -36,6 +36,8 @@ SERVING_METRIC_NAMES = {
     "traffic": "mlpilot_traffic_weight",
     "model_load": "mlpilot_model_load_seconds",
     "log_rows": "mlpilot_prediction_log_rows_total",
+    "log_flush": "mlpilot_prediction_log_flush_seconds",
+    "log_cpu": "mlpilot_prediction_log_cpu_seconds_total",
     "cpu": "mlpilot_process_cpu_seconds_total",
     "memory": "mlpilot_process_resident_memory_bytes",
 }

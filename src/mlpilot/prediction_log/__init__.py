@@ -15,10 +15,11 @@ from mlpilot.prediction_log.records import (
     new_prediction_ids,
     prediction_id_time_ms,
 )
-from mlpilot.prediction_log.writer import PredictionLogWriter
+from mlpilot.prediction_log.writer import FlushReport, PredictionLogWriter
 
 __all__ = [
     "ROLES",
+    "FlushReport",
     "InputMatrix",
     "PredictionBatch",
     "PredictionLogWriter",

@@ -20,7 +20,8 @@ import os
 import threading
 import time
 import weakref
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
 
@@ -42,7 +43,7 @@ from mlpilot.prediction_log.layout import (
 from mlpilot.prediction_log.records import PredictionBatch
 from mlpilot.prediction_log.tables import Rejected, SegmentData, to_segments
 
-__all__ = ["PredictionLogWriter"]
+__all__ = ["FlushReport", "PredictionLogWriter"]
 
 log = logging.getLogger(__name__)
 
@@ -55,6 +56,17 @@ _REENTRY_TIMEOUT = 1.0
 _OPEN_WRITERS: weakref.WeakSet[PredictionLogWriter] = weakref.WeakSet()
 _exit_hook_lock = threading.Lock()
 _exit_hook_registered = False
+
+
+@dataclass(frozen=True, slots=True)
+class FlushReport:
+    """What one flush did, for the metrics: rows written and dropped, its wall time, and the CPU
+    time of the thread that ran it (the cost logging adds to the serving process)."""
+
+    written: int
+    dropped: int
+    seconds: float
+    cpu_seconds: float
 
 
 def _close_open_writers() -> None:
@@ -93,6 +105,7 @@ class PredictionLogWriter:
         flush_seconds: float = 2.0,
         writer_id: str | None = None,
         max_buffered_rows: int | None = None,
+        on_flush: Callable[[FlushReport], None] | None = None,
     ) -> None:
         if flush_rows < 1:
             raise InvalidInput(f"flush_rows must be at least 1, got {flush_rows}")
@@ -107,6 +120,7 @@ class PredictionLogWriter:
         self._backpressure_rows = _BACKPRESSURE * flush_rows
         self._flush_seconds = flush_seconds
         self._max_buffered_rows = limit
+        self._on_flush = on_flush
         # _lock guards the buffer and counters; holders never block, so close() can tell a signal
         # handler that interrupted its own thread inside it (the lock stays taken) from contention.
         # _flush_lock is reentrant so that such a handler may still flush when it interrupted one.
@@ -241,6 +255,7 @@ class PredictionLogWriter:
             self._held_rows += taken
         if not items and not held:
             return 0
+        started, cpu_started, counted = time.perf_counter(), time.thread_time(), self._rows_written
         written = dropped = 0
         # Rows not yet safely in a segment, oldest first: whatever interrupts this flush (even
         # KeyboardInterrupt or SystemExit), they go back to the buffer and nothing is written twice.
@@ -265,7 +280,18 @@ class PredictionLogWriter:
                 self._held = outstanding
                 self._held_rows = sum(unit.rows for unit in outstanding)
                 self._dropped_rows += dropped
+            # Rows counted as written so far, even if this flush was interrupted part way.
+            self._report(self._rows_written - counted, dropped, started, cpu_started)
         return written
+
+    def _report(self, written: int, dropped: int, started: float, cpu_started: float) -> None:
+        if self._on_flush is None:
+            return
+        report = FlushReport(written, dropped, time.perf_counter() - started, time.thread_time() - cpu_started)
+        try:
+            self._on_flush(report)
+        except Exception:
+            log.exception("prediction log: the on_flush callback failed")
 
     def _write_all(self, units: list[SegmentData]) -> int:
         """Write each unit, removing it from ``units`` once it is in place; return rows written."""

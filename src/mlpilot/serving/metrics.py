@@ -16,6 +16,7 @@ from prometheus_client.multiprocess import MultiProcessCollector
 from prometheus_client.registry import Collector
 
 from mlpilot.monitoring.gauges import SERVING_METRIC_NAMES
+from mlpilot.prediction_log import FlushReport
 
 __all__ = ["CONTENT_TYPE", "METRIC_NAMES", "ServingMetrics", "multiprocess_dir"]
 
@@ -23,6 +24,7 @@ CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
 _LATENCY_BUCKETS = (0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
 _BATCH_BUCKETS = (1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024, 4096)
 # Regression outputs have no natural scale: symmetric powers of ten cover most of them.
+_FLUSH_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 10.0)
 _VALUE_BUCKETS = tuple(sorted({sign * 10.0**power for sign in (-1, 1) for power in range(-3, 7)} | {0.0}))
 
 # As exposed (counters gain _total, histograms _bucket/_sum/_count); named in monitoring.gauges.
@@ -102,6 +104,28 @@ class ServingMetrics:
             ["outcome"],
             registry=reg,
         )
+        for outcome in ("written", "dropped"):  # exposed from the start, so rate() sees the first rows
+            self.log_rows.labels(outcome)
+        self.log_flush = Histogram(
+            _defined("log_flush"),
+            "Time one prediction log flush took (conversion to Arrow and the Parquet writes), in seconds.",
+            buckets=_FLUSH_BUCKETS,
+            registry=reg,
+        )
+        self.log_cpu = Counter(
+            _defined("log_cpu"),
+            "CPU seconds spent flushing the prediction log (its share of the serving process's CPU).",
+            registry=reg,
+        )
+
+    def log_flushed(self, report: FlushReport) -> None:
+        """The prediction log writer's ``on_flush``: count what a flush did."""
+        if report.written:
+            self.log_rows.labels("written").inc(report.written)
+        if report.dropped:
+            self.log_rows.labels("dropped").inc(report.dropped)
+        self.log_flush.observe(report.seconds)
+        self.log_cpu.inc(report.cpu_seconds)
 
     def render(self) -> bytes:
         directory = multiprocess_dir()

@@ -75,6 +75,7 @@ class ServingRuntime:
                 self.predictions_root,
                 flush_rows=settings.predictions_flush_rows,
                 flush_seconds=settings.predictions_flush_seconds,
+                on_flush=self.metrics.log_flushed,
             )
             if settings.serve_log_predictions
             else None
