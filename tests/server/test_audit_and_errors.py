@@ -45,6 +45,17 @@ def test_a_failed_write_is_not_audited(live_server: LiveServer) -> None:
         with pytest.raises(mlpilot.Conflict):
             client.log_params(run.id, {"a": 2})  # params are write-once
         assert len(client.audit_log(limit=1000)) == before
+        client.end_run(run.id)
+        before = len(client.audit_log(limit=1000))
+        late = httpx.post(
+            f"{live_server.url}/api/v1/runs/{run.id}/metrics",
+            json={"metrics": [{"key": "loss", "value": 0.5, "step": 1}]},
+            headers={"Authorization": f"Bearer {live_server.admin_key}"},
+        )
+        assert late.status_code == 409, late.text
+        assert "has ended" in late.json()["error"]["message"]
+        assert len(client.audit_log(limit=1000)) == before
+        assert client.get_metric_history(run.id, "loss") == []
 
 
 @pytest.mark.parametrize(

@@ -118,6 +118,10 @@ def write_points(db: Database, points: Sequence[Point]) -> None:
     with db.write() as conn:
         refusal = _refusal(conn, {point[0] for point in points})
         accepted = list(points) if refusal is None else [p for p in points if p[0] not in refusal[0]]
+        if refusal is not None and not accepted:
+            # Raised inside the transaction, so it is rolled back rather than committed empty:
+            # a write that changed nothing leaves no audit entry.
+            raise refusal[1]
         append_points(db, conn, accepted)
     if refusal is not None:
         raise refusal[1]

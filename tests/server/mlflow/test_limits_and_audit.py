@@ -116,6 +116,8 @@ def test_one_audit_entry_per_write_request_named_as_on_api_v1(server: LiveServer
         late = mlflow.post(f"{API}/runs/log-parameter", json={"run_id": run_id, "key": "beta", "value": "1"})
         assert late.status_code == 400
         assert "mlflow.start_run() without run_id" in late.json()["message"]
+        late_metric = mlflow.post(f"{API}/runs/log-metric", json={"run_id": run_id, "key": "loss", "value": 9})
+        assert late_metric.status_code == 400, late_metric.text
         reopened = mlflow.post(f"{API}/runs/update", json={"run_id": run_id, "status": "RUNNING"})
         assert reopened.status_code == 400 and "cannot be resumed" in reopened.json()["message"]
         mlflow.post(f"{API}/runs/set-tag", json={"run_id": run_id, "key": "reviewed", "value": "yes"})
