@@ -163,6 +163,30 @@ def test_one_flush_writes_a_segment_per_schema(root: Path, log_batches: Callable
     assert len(read_predictions(root, "churn")) == 22
 
 
+def test_one_flush_of_mixed_batches_keeps_each_rows_metadata(root: Path, log_batches: Callable[..., None]) -> None:
+    batches = [
+        make_batch(3, model="churn", version=1, role="primary", time_ms=T0),
+        make_batch(2, model="churn", version=2, role="canary", time_ms=[T0 + 5, T0 + 6]),
+        make_batch(1, model="churn-v2", version=7, role="shadow", time_ms=T0 + 9),
+        make_batch(2, model="churn", version=1, role="primary", time_ms=T0 + 10),
+    ]
+    log_batches("churn", *batches, one_segment=True)
+    got = read_predictions(root, "churn").sort_values("prediction_id").reset_index(drop=True)
+    expected = [
+        (batch.prediction_ids[row], batch.model, batch.version, batch.role, times[row])
+        for batch in batches
+        for times in [[batch.time_ms] * batch.rows if isinstance(batch.time_ms, int) else list(batch.time_ms)]
+        for row in range(batch.rows)
+    ]
+    expected.sort()
+    assert list(got["prediction_id"]) == [row[0] for row in expected]
+    assert list(got["model"]) == [row[1] for row in expected]
+    assert list(got["version"]) == [row[2] for row in expected]
+    assert list(got["role"]) == [row[3] for row in expected]
+    assert [int(stamp.timestamp() * 1000) for stamp in got["time"]] == [row[4] for row in expected]
+    assert len(list(root.rglob("*.parquet"))) == 1
+
+
 def test_columns_and_limit(root: Path, log_batches: Callable[..., None]) -> None:
     log_batches("churn", make_batch(5, time_ms=[T0 + i for i in range(5)]))
 
