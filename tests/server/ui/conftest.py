@@ -59,6 +59,15 @@ def sign_in(url: str, key: str) -> Iterator[httpx.Client]:
         yield http
 
 
+def framed(response: httpx.Response, key_name: str) -> None:
+    """An HTML page with the signed-in navigation bar, and no traceback."""
+    assert response.headers["content-type"].startswith("text/html"), response.text[:300]
+    text = response.text
+    assert 'href="/experiments"' in text and 'href="/deployments"' in text
+    assert f">{key_name}</span>" in text and "Sign out" in text
+    assert "Traceback" not in text and "INTERNAL_ERROR" not in text
+
+
 def csrf_of(http: httpx.Client, path: str) -> str:
     text = http.get(path).text
     marker = 'name="csrf" value="'

@@ -154,3 +154,14 @@ def test_an_error_page_keeps_the_navigation(deployer: Session) -> None:
     assert deployer.errors == ["Failed to load resource: the server responded with a status of 400 (Bad Request)"]
     page.click("text=Back to models")
     page.wait_for_url("**/models")
+
+
+def test_an_unknown_address_is_a_404_page_with_the_navigation(deployer: Session) -> None:
+    response = deployer.page.goto(f"{deployer.url}/runs/does-not-exist-page/extra")
+    assert response is not None and response.status == 404
+    page = deployer.page
+    assert page.locator("header.bar nav a", has_text="Runs").is_visible()
+    assert "no page at /runs/does-not-exist-page/extra" in page.locator("main .problem").inner_text()
+    assert deployer.errors == ["Failed to load resource: the server responded with a status of 404 (Not Found)"]
+    page.click("text=Back to runs")
+    page.wait_for_url("**/runs")

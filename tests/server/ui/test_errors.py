@@ -7,7 +7,7 @@ from __future__ import annotations
 import httpx
 import pytest
 
-from tests.server.ui.conftest import Filled, csrf_of, sign_in
+from tests.server.ui.conftest import Filled, csrf_of, framed, sign_in
 
 # (path, status, words the message must hold): every query and path value each page reads, badly.
 BAD_VALUES = [
@@ -42,6 +42,9 @@ BAD_VALUES = [
     ("/deployments/" + "d" * 300, 404, "not found"),
     ("/monitoring?monitor=nope", 404, "nope"),
     ("/pipelines/runs/nope", 404, "nope"),
+    ("/models?after=" + "x" * 1001, 400, "'after'"),
+    ("/datasets?after=%00", 400, "'after'"),
+    ("/deployments?after=%00", 400, "'after'"),
 ]
 
 
@@ -51,20 +54,11 @@ def reader(filled: Filled) -> httpx.Client:
         yield http
 
 
-def _framed(response: httpx.Response, key_name: str) -> None:
-    """An HTML page with the signed-in navigation bar, and no traceback."""
-    assert response.headers["content-type"].startswith("text/html"), response.text[:300]
-    text = response.text
-    assert 'href="/experiments"' in text and 'href="/deployments"' in text
-    assert f">{key_name}</span>" in text and "Sign out" in text
-    assert "Traceback" not in text and "INTERNAL_ERROR" not in text
-
-
 @pytest.mark.parametrize(("path", "status", "needle"), BAD_VALUES, ids=[path[:60] for path, _, _ in BAD_VALUES])
 def test_bad_values_give_an_html_error_in_the_frame(reader: httpx.Client, path: str, status: int, needle: str) -> None:
     response = reader.get(path)
     assert response.status_code == status, (path, response.text[-600:])
-    _framed(response, "reader")
+    framed(response, "reader")
     assert needle.lower() in response.text.lower().replace("&#39;", "'")
 
 
@@ -81,7 +75,7 @@ def test_a_bad_query_value_names_the_parameter_and_what_to_use(reader: httpx.Cli
 def test_an_unknown_id_keeps_the_frame_and_links_back(reader: httpx.Client) -> None:
     response = reader.get("/models/nope")
     assert response.status_code == 404
-    _framed(response, "reader")
+    framed(response, "reader")
     assert "model &#39;nope&#39;" in response.text or "nope" in response.text
     assert "What to do:" in response.text and 'href="/models">Back to models' in response.text
 
@@ -91,13 +85,13 @@ def test_a_refused_action_keeps_the_frame(filled: Filled) -> None:
         csrf = csrf_of(http, "/deployments/churn-canary")
         refused = http.post("/deployments/churn-canary/rollback", data={"csrf": csrf})
         assert refused.status_code == 403
-        _framed(refused, "reader")
+        framed(refused, "reader")
         assert "deploy" in refused.text and "What to do:" in refused.text
     with sign_in(filled.url, filled.deployer_key) as http:
         csrf = csrf_of(http, "/deployments/churn-canary")
         bad = http.post("/deployments/nope/rollback", data={"csrf": csrf})
         assert bad.status_code == 404
-        _framed(bad, "deployer")
+        framed(bad, "deployer")
 
 
 def test_data_endpoints_keep_json_errors(reader: httpx.Client) -> None:

@@ -78,7 +78,6 @@ def test_artifacts_download_with_the_session(filled: Filled) -> None:
         "/datasets/nope",
         "/pipelines/runs/nope",
         "/monitoring?monitor=nope",
-        "/ui/static/nope.css",
     ],
 )
 def test_unknown_ids_give_a_404_page(filled: Filled, path: str) -> None:

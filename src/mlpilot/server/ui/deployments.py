@@ -3,9 +3,9 @@ roll back and set the canary's weight (the ``deploy`` scope and a CSRF token, se
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Request, Response
+from fastapi import APIRouter, Query, Request, Response
 from fastapi.responses import RedirectResponse
 
 from mlpilot import deployments as deployment_service
@@ -13,25 +13,34 @@ from mlpilot.deployments import Deployment, DeploymentEvent
 from mlpilot.deployments.request_counts import MINUTE_MS, read_request_counts, request_series
 from mlpilot.errors import InvalidInput, MlpilotError
 from mlpilot.monitoring import monitors as monitor_service
+from mlpilot.server.ui.listing import MAX_AFTER, name_page
 from mlpilot.server.ui.render import UiRoute, chart, iso, json_response, page
 from mlpilot.server.ui.session import Actor, DataViewer, Viewer, form_of
 from mlpilot.store import Database
 from mlpilot.store.clock import now_ms
 
-__all__ = ["router"]
+__all__ = ["MAX_EVENTS", "router"]
 
 router = APIRouter(route_class=UiRoute, include_in_schema=False)
 
 _HOUR = 3_600_000
 _RATE_WINDOW = 5 * MINUTE_MS
 _LATENCY_RESULTS = 48
+MAX_EVENTS = 50
 
 
 @router.get("/deployments")
-def deployments_list(request: Request, viewer: Viewer) -> Response:
+def deployments_list(
+    request: Request, viewer: Viewer, after: Annotated[str, Query(max_length=MAX_AFTER)] = ""
+) -> Response:
+    listing = name_page(
+        lambda limit, start: deployment_service.list_deployments(viewer.db, limit=limit, after=start),
+        after,
+        lambda item: item.name,
+    )
     now = now_ms()
-    rows = [_summary(viewer.db, item, now) for item in deployment_service.list_deployments(viewer.db, limit=500)]
-    return page(request, viewer, "deployments.html", rows=rows)
+    rows = [_summary(viewer.db, item, now) for item in listing.items]
+    return page(request, viewer, "deployments.html", rows=rows, listing=listing)
 
 
 def _summary(db: Database, deployment: Deployment, now: int) -> dict[str, Any]:
@@ -106,7 +115,8 @@ def deployment_page(request: Request, viewer: Viewer, name: str) -> Response:
                 ),
             )
         )
-    events = deployment_service.deployment_events(viewer.db, name, limit=50)
+    # One more than shown: whether older events exist, without counting them.
+    events = deployment_service.deployment_events(viewer.db, name, limit=MAX_EVENTS + 1)
     return page(
         request,
         viewer,
@@ -114,7 +124,9 @@ def deployment_page(request: Request, viewer: Viewer, name: str) -> Response:
         deployment=deployment,
         summary=summary,
         charts=charts,
-        events=events,
+        events=events[:MAX_EVENTS],
+        events_capped=len(events) > MAX_EVENTS,
+        most_events=MAX_EVENTS,
         canary=_canary_status(events),
     )
 

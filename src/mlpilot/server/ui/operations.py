@@ -20,38 +20,46 @@ from mlpilot.server.ui.graphs import Node, layered_svg
 from mlpilot.server.ui.render import UiRoute, chart, iso, page
 from mlpilot.server.ui.session import Viewer, ViewerSession
 
-__all__ = ["router"]
+__all__ = ["MAX_ALERTS", "MAX_MONITORS", "MAX_PIPELINE_RUNS", "router"]
 
 router = APIRouter(route_class=UiRoute, include_in_schema=False)
 
 _RESULTS = 60
+# Lists whose services cannot page cheaply are cut here, with a note saying where the rest is.
+MAX_ALERTS = 100
+MAX_MONITORS = 200
+MAX_PIPELINE_RUNS = 100
 _BUCKETS = 8
 _PREFERRED = ("accuracy", "roc_auc", "f1", "rmse", "mae")
 
 
 @router.get("/monitoring")
 def monitoring(request: Request, viewer: Viewer, monitor: str = "") -> Response:
-    monitors = monitor_service.list_monitors(viewer.db, limit=200)
+    monitors = monitor_service.list_monitors(viewer.db, limit=MAX_MONITORS + 1)
     chosen: Monitor | None = None
     if monitor:
         chosen = monitor_service.get_monitor(viewer.db, monitor)
     elif monitors:
         chosen = monitors[0]
     results = list(reversed(monitor_service.list_results(viewer.db, chosen.name, limit=_RESULTS))) if chosen else []
-    alerts = monitor_service.list_alerts(viewer.db, limit=100)
+    # One more than shown: whether the page must say the lists go on.
+    alerts = monitor_service.list_alerts(viewer.db, limit=MAX_ALERTS + 1)
     heatmap = _drift_heatmap(results)
     accuracy = _accuracy_chart(results)
     return page(
         request,
         viewer,
         "monitoring.html",
-        monitors=monitors,
+        monitors=monitors[:MAX_MONITORS],
+        monitors_capped=len(monitors) > MAX_MONITORS,
         chosen=chosen,
         results=list(reversed(results)),
         heatmap=heatmap,
         accuracy=accuracy,
-        open_alerts=[alert for alert in alerts if alert.state == "open"],
-        resolved_alerts=[alert for alert in alerts if alert.state != "open"],
+        open_alerts=[alert for alert in alerts[:MAX_ALERTS] if alert.state == "open"],
+        resolved_alerts=[alert for alert in alerts[:MAX_ALERTS] if alert.state != "open"],
+        alerts_capped=len(alerts) > MAX_ALERTS,
+        most_alerts=MAX_ALERTS,
         charts=heatmap is not None or accuracy is not None,
     )
 
@@ -140,8 +148,15 @@ def _accuracy_chart(results: list[MonitorResult]) -> Markup | None:
 
 @router.get("/pipelines")
 def pipelines(request: Request, viewer: Viewer) -> Response:
-    runs = pipeline_runs.list_pipeline_runs(viewer.db, limit=100)
-    return page(request, viewer, "pipelines.html", runs=runs)
+    runs = pipeline_runs.list_pipeline_runs(viewer.db, limit=MAX_PIPELINE_RUNS + 1)
+    return page(
+        request,
+        viewer,
+        "pipelines.html",
+        runs=runs[:MAX_PIPELINE_RUNS],
+        capped=len(runs) > MAX_PIPELINE_RUNS,
+        most=MAX_PIPELINE_RUNS,
+    )
 
 
 @router.get("/pipelines/runs/{run_id}")

@@ -35,10 +35,12 @@ __all__ = [
     "UiRoute",
     "bad_query",
     "chart",
+    "error_page",
     "iso",
     "json_response",
     "page",
     "render_error",
+    "sign_in_redirect",
 ]
 
 STATIC = "/ui/static"
@@ -141,6 +143,7 @@ _QUERY_HINTS = {
     "page": "Use a whole page number from 1 (e.g. ?page=2), or follow the Next and Previous links.",
     "version": "Use a version number from the versions table on the page (e.g. ?version=1).",
     "run": "Tick runs in the runs table and press Compare.",
+    "after": "Follow the Next and First page links: 'after' is the name the previous page ended with.",
 }
 # The list page each section's error page links back to.
 _SECTIONS = ("runs", "experiments", "datasets", "models", "deployments", "monitoring", "pipelines", "dora")
@@ -164,7 +167,11 @@ def bad_query(error: RequestValidationError) -> InvalidInput:
 
 async def render_error(request: Request, error: MlpilotError) -> Response:
     """The error page: status, what went wrong and what to do, inside the signed-in frame."""
-    viewer = await optional_viewer(request)
+    return error_page(request, await optional_viewer(request), error)
+
+
+def error_page(request: Request, viewer: ViewerSession | None, error: MlpilotError) -> Response:
+    """The error page for a viewer already looked up (or None: no navigation, a sign-in link)."""
     first = request.url.path.strip("/").split("/", 1)[0]
     section = first if first in _SECTIONS else None
     response = page(request, viewer, "error.html", status=error.http_status, error=error, section=section)
@@ -175,11 +182,12 @@ async def render_error(request: Request, error: MlpilotError) -> Response:
 
 class UiRoute(APIRoute):
     """A UI route: mlpilot errors become an error page (404 for unknown ids), a missing session a
-    redirect to /login; ``/ui/data`` routes keep JSON errors for the scripts that call them."""
+    redirect to /login; ``/ui/data`` and static routes keep JSON errors, since scripts and
+    ``<link>``/``<script>`` tags fetch them, not a person."""
 
     def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
         handler = super().get_route_handler()
-        is_data = self.path.startswith("/ui/data")
+        is_data = self.path.startswith(("/ui/data", STATIC))
 
         async def guarded(request: Request) -> Response:
             started = time.perf_counter()
@@ -194,8 +202,7 @@ class UiRoute(APIRoute):
             except SignInNeeded:
                 if request.method != "GET":
                     return await render_error(request, Unauthorized("not signed in", hint="Sign in at /login."))
-                target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
-                return RedirectResponse(f"/login?next={_quote(target)}", status_code=303)
+                return sign_in_redirect(request)
             except RequestValidationError as unreadable:
                 # Not FastAPI's 422 JSON: a page answers a 400 page naming the parameter.
                 refused = bad_query(unreadable)
@@ -214,8 +221,10 @@ class UiRoute(APIRoute):
         return guarded
 
 
-def _quote(target: str) -> str:
-    return urllib.parse.quote(target, safe="")
+def sign_in_redirect(request: Request) -> Response:
+    """To /login, coming back to this address once signed in."""
+    target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+    return RedirectResponse(f"/login?next={urllib.parse.quote(target, safe='')}", status_code=303)
 
 
 def json_response(value: Any) -> Response:
