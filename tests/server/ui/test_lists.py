@@ -11,7 +11,8 @@ import httpx
 import pytest
 
 from mlpilot import deployments as deployment_service
-from mlpilot.server.ui import deployments, listing, operations
+from mlpilot.server.ui import deployments, experiments, listing, operations
+from mlpilot.tracking import experiments as experiment_service
 from tests.server.ui.conftest import ODD_DATASET, Filled, sign_in
 
 
@@ -93,3 +94,18 @@ def test_cut_lists_say_so(reader: httpx.Client, filled: Filled, monkeypatch: pyt
         assert "Showing the newest 1 events" in text and f"mlpilot deployments events {name}" in text
     finally:
         deployment_service.delete_deployment(filled.db, name, actor="test")
+
+
+def test_the_runs_page_keeps_an_experiment_past_its_selectors_cap(
+    reader: httpx.Client, filled: Filled, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    experiment_service.get_or_create_experiment(filled.db, "zz-unlisted")  # the store has one otherwise
+    names = [item.name for item in experiment_service.list_experiments(filled.db, limit=100)]
+    assert len(names) >= 2
+    monkeypatch.setattr(experiments, "MAX_EXPERIMENTS", 1)
+    text = reader.get("/runs", params={"experiment": names[-1]}).text
+    chosen = html.escape(names[-1])
+    assert f'<option value="{chosen}" selected>{chosen}</option>' in text
+    assert text.count("<option") == 3  # all experiments, the one under the cap, the chosen one
+    listed = reader.get("/runs", params={"experiment": names[0]}).text
+    assert listed.count("<option") == 2 and "selected" in listed

@@ -11,6 +11,7 @@ from markupsafe import Markup
 
 from mlpilot.errors import InvalidInput, NotFound
 from mlpilot.server.routes.artifacts import stream_blob
+from mlpilot.server.ui import experiments as experiments_page
 from mlpilot.server.ui.render import UiRoute, chart, page
 from mlpilot.server.ui.session import Viewer, ViewerSession
 from mlpilot.tracking import artifacts as artifact_service
@@ -43,7 +44,10 @@ def runs_table(
     order: str = "",
     page_number: Annotated[int, Query(alias="page", ge=1, le=100_000)] = 1,
 ) -> Response:
-    experiments = experiment_service.list_experiments(viewer.db, limit=1000)
+    experiments = experiment_service.list_experiments(viewer.db, limit=experiments_page.MAX_EXPERIMENTS)
+    # An experiment past the selector's cap (chosen from a link) still shows as chosen, so that
+    # submitting the filter form keeps it instead of widening the search to every experiment.
+    unlisted = experiment if experiment and all(item.name != experiment for item in experiments) else ""
     refs: list[str | int] | None = [experiment] if experiment else None
     order_by = [order] if order else None
     problem: InvalidInput | None = None
@@ -63,6 +67,7 @@ def runs_table(
         runs=found,
         experiments=experiments,
         experiment=experiment,
+        unlisted=unlisted,
         filter=filter,
         order=order,
         page_number=page_number,
