@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -51,3 +52,14 @@ def test_bad_environment_value(isolated_env: Path, monkeypatch: pytest.MonkeyPat
     monkeypatch.setenv("MLPILOT_METRIC_FLUSH_SIZE", "many")
     with pytest.raises(InvalidInput, match="metric_flush_size"):
         load_settings()
+
+
+@pytest.mark.parametrize("proxies", ["", "*", "10.0.3.7", "10.0.0.0/8, 192.168.1.1", "::1,fd00::/8"])
+def test_proxies_are_addresses_or_networks(proxies: str) -> None:
+    assert load_settings(forwarded_allow_ips=proxies).forwarded_allow_ips == proxies
+
+
+@pytest.mark.parametrize(("proxies", "named"), [("proxy.lan", "proxy.lan"), ("10.0.0.1, 10.0.0.0/33", "10.0.0.0/33")])
+def test_a_proxy_that_is_not_an_address_is_refused_by_name(proxies: str, named: str) -> None:
+    with pytest.raises(InvalidInput, match=f"forwarded_allow_ips: .*'{re.escape(named)}' is not an IP address"):
+        load_settings(forwarded_allow_ips=proxies)

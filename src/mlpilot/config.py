@@ -7,12 +7,13 @@ then the defaults below.
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import tomllib
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import Field, SecretStr, ValidationError
+from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
 from mlpilot.errors import InvalidInput
@@ -48,6 +49,12 @@ class Settings(BaseSettings):
         ge=1,
         le=64,
         description="Server worker processes (default: one per core, at most 8).",
+    )
+    forwarded_allow_ips: str = Field(
+        default="127.0.0.1,::1",
+        description="Proxies (comma-separated IP addresses or networks, or *) whose X-Forwarded-For and "
+        "X-Forwarded-Proto are believed, for `mlpilot server` and `mlpilot serve`: a request from one of them "
+        "counts as coming from the client the header names (sign-in throttle, audit, access log). Empty: none.",
     )
     server_max_body_bytes: int = Field(
         default=16 * 1024 * 1024, gt=0, description="Largest JSON request body the server accepts (else 413)."
@@ -159,6 +166,21 @@ class Settings(BaseSettings):
         if self.artifact_uri:
             return self.artifact_uri
         return str((self.home / "artifacts").resolve())
+
+    @field_validator("forwarded_allow_ips")
+    @classmethod
+    def _proxies(cls, value: str) -> str:
+        # uvicorn would skip an entry it cannot parse and so trust less than was meant, silently.
+        for entry in (part.strip() for part in value.split(",")):
+            if entry in ("", "*"):
+                continue
+            try:
+                ipaddress.ip_network(entry, strict=False)
+            except ValueError:
+                raise ValueError(
+                    f"{entry!r} is not an IP address or network (such as 10.0.0.5 or 10.0.0.0/8)"
+                ) from None
+        return value
 
     def as_environment(self) -> dict[str, str]:
         """These settings as ``MLPILOT_*`` variables, locations resolved, the API key left out:

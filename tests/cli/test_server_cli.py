@@ -19,10 +19,11 @@ from tests.conftest import _free_port
 
 
 class ServerProcess:
-    def __init__(self, home: Path, *args: str) -> None:
+    def __init__(self, home: Path, *args: str, env_extra: dict[str, str] | None = None) -> None:
         self.port = _free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         env = {key: value for key, value in os.environ.items() if not key.startswith("MLPILOT_")}
+        env.update(env_extra or {})
         self.process = subprocess.Popen(
             [sys.executable, "-m", "mlpilot", "--home", str(home), "server", "--port", str(self.port), *args],
             stdout=subprocess.PIPE,
@@ -116,3 +117,30 @@ def test_bad_options_are_one_readable_line(mlpilot_cli: CliRunner) -> None:
     result = mlpilot_cli("server", "--port", "70000", check=False)
     assert result.code == 2
     assert "server_port" in result.err and "Traceback" not in result.err
+    proxies = mlpilot_cli("server", check=False, extra_env={"MLPILOT_FORWARDED_ALLOW_IPS": "10.0.0.1, proxy.lan"})
+    assert proxies.code == 2
+    assert "forwarded_allow_ips" in proxies.err and "'proxy.lan' is not an IP address" in proxies.err
+    assert "Traceback" not in proxies.err
+
+
+def test_only_the_configured_proxies_name_the_client(
+    tmp_path: Path, isolated_env: Path, servers: list[ServerProcess]
+) -> None:
+    server = ServerProcess(tmp_path / "home", "--workers", "1", env_extra={"MLPILOT_FORWARDED_ALLOW_IPS": "127.0.0.2"})
+    servers.append(server)
+    server.wait_ready()
+    secret = _first_line(server)
+
+    def failed_sign_in(local_address: str, forwarded_for: str) -> None:
+        headers = {"Origin": server.url, "X-Forwarded-For": forwarded_for}
+        transport = httpx.HTTPTransport(local_address=local_address)
+        with httpx.Client(base_url=server.url, headers=headers, transport=transport) as http:
+            assert http.post("/login", data={"key": "mlp_notarealkey_" + "x" * 20}).status_code == 401
+
+    failed_sign_in("127.0.0.2", "203.0.113.7")  # the configured proxy: the client it names counts
+    failed_sign_in("127.0.0.1", "198.51.100.9")  # trusted by default, not here: its header is ignored
+    entries = httpx.get(
+        f"{server.url}/api/v1/audit", params={"limit": 100}, headers={"Authorization": f"Bearer {secret}"}
+    ).json()
+    actors = sorted(entry["actor"] for entry in entries if entry["action"] == "ui.login_failed")
+    assert actors == ["client:127.0.0.1", "client:203.0.113.7"]

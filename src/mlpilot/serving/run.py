@@ -52,6 +52,8 @@ def run_workers(
         "port": port,
         "access_log": access_log,
         "log_level": "info",
+        "proxy_headers": True,
+        "forwarded_allow_ips": settings.forwarded_allow_ips,
         # Queued predictions finish and the prediction log is flushed before a worker exits.
         "timeout_graceful_shutdown": 30,
     }
