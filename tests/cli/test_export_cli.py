@@ -27,7 +27,7 @@ CONDITIONS = {
 }
 # PromQL words that are not metric names; anything else outside braces, brackets and strings is one.
 _PROMQL_WORDS = {"max", "sum", "by", "on", "rate", "histogram_quantile", "time", "le", "deployment", "version"}
-_PROMQL_WORDS |= {"metric", "feature", "monitor"}
+_PROMQL_WORDS |= {"metric", "feature", "monitor", "increase"}
 _SAMPLE = re.compile(r"^([a-zA-Z_:][a-zA-Z0-9_:]*)")
 
 

@@ -18,6 +18,7 @@ from mlpilot.ops.exports import (
     docker_files,
     kube_name,
     pinned_requirements,
+    scrape_config,
     thresholds_of,
     write_ci_workflow,
 )
@@ -93,6 +94,11 @@ def test_thresholds_are_the_strictest_of_the_monitors_else_defaults() -> None:
         "> on (deployment, version, metric)" in rules["MlpilotLiveMaeDrop"] and "+ 2.5" in rules["MlpilotLiveMaeDrop"]
     )
     assert rules["MlpilotHighLatency"].endswith("> 0.3") and rules["MlpilotHighErrorRate"].endswith("> 0.01")
+    # The log's counter has no deployment label: the scrape job of this deployment picks its replicas.
+    job = scrape_config("churn", "rules.yml")["scrape_configs"][0]["job_name"]
+    assert rules["MlpilotPredictionLogDropping"] == (
+        f'sum(increase(mlpilot_prediction_log_rows_total{{job="{job}",outcome="dropped"}}[5m])) > 0'
+    )
 
 
 def test_label_values_in_rules_are_escaped() -> None:

@@ -29,6 +29,7 @@ __all__ = [
     "KEY_FILE",
     "Thresholds",
     "alert_rules",
+    "job_name",
     "prometheus_files",
     "scrape_config",
     "thresholds_of",
@@ -142,6 +143,17 @@ def alert_rules(deployment: str, thresholds: Thresholds) -> dict[str, Any]:
         "critical",
         wait=_WINDOW,
     )
+    # Rows the prediction log gave up on are predictions no monitor will see. The counter has no
+    # deployment label (one log per process): the scrape job of this deployment's replicas says it.
+    dropped = (
+        f'sum(increase({SERVED["log_rows"]}{{job="{_string(job_name(deployment))}",outcome="dropped"}}[{_WINDOW}]))'
+    )
+    add(
+        "MlpilotPredictionLogDropping",
+        f"{dropped} > 0",
+        "The prediction log dropped rows (its folder is full or unwritable): monitoring misses those predictions",
+        "critical",
+    )
     # mlpilot's own alerts (from the monitors' conditions) reach Alertmanager too.
     add(
         "MlpilotMonitorAlertOpen",
@@ -173,6 +185,11 @@ def _camel(metric: str) -> str:
     return "".join(part[:1].upper() + part[1:] for part in re.split(r"[^A-Za-z0-9]+", metric) if part) or "Metric"
 
 
+def job_name(deployment: str) -> str:
+    """The scrape job of a deployment's replicas: its ``job`` label marks their samples."""
+    return f"mlpilot-{deployment}"
+
+
 def scrape_config(
     deployment: str, rules_file: str, *, targets: Sequence[str] = (), key_file: str = KEY_FILE
 ) -> dict[str, Any]:
@@ -184,7 +201,7 @@ def scrape_config(
     """
     check_deployment_name(deployment)
     job: dict[str, Any] = {
-        "job_name": f"mlpilot-{deployment}",
+        "job_name": job_name(deployment),
         "metrics_path": "/metrics",
         "scheme": "http",
         "authorization": {"type": "Bearer", "credentials_file": key_file},
