@@ -9,7 +9,7 @@ from fastapi import APIRouter, Query, Request, Response
 from markupsafe import Markup
 
 from mlpilot.data import versions as dataset_service
-from mlpilot.server.ui.listing import MAX_AFTER, name_page
+from mlpilot.server.ui.listing import After, name_page
 from mlpilot.server.ui.render import MAX_INT, UiRoute, chart, page
 from mlpilot.server.ui.session import Viewer
 
@@ -21,14 +21,8 @@ _MAX_CHARTS = 24
 
 
 @router.get("/datasets")
-def datasets_list(
-    request: Request, viewer: Viewer, after: Annotated[str, Query(max_length=MAX_AFTER)] = ""
-) -> Response:
-    listing = name_page(
-        lambda limit, start: dataset_service.list_datasets(viewer.db, limit=limit, after=start),
-        after,
-        lambda item: item.name,
-    )
+def datasets_list(request: Request, viewer: Viewer, after: After = "") -> Response:
+    listing = name_page(dataset_service.list_datasets, viewer.db, after)
     return page(request, viewer, "datasets.html", listing=listing)
 
 

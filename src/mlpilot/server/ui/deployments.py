@@ -3,9 +3,9 @@ roll back and set the canary's weight (the ``deploy`` scope and a CSRF token, se
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Any
 
-from fastapi import APIRouter, Query, Request, Response
+from fastapi import APIRouter, Request, Response
 from fastapi.responses import RedirectResponse
 
 from mlpilot import deployments as deployment_service
@@ -13,7 +13,7 @@ from mlpilot.deployments import Deployment, DeploymentEvent
 from mlpilot.deployments.request_counts import MINUTE_MS, read_request_counts, request_series
 from mlpilot.errors import InvalidInput, MlpilotError
 from mlpilot.monitoring import monitors as monitor_service
-from mlpilot.server.ui.listing import MAX_AFTER, name_page
+from mlpilot.server.ui.listing import After, cut, name_page
 from mlpilot.server.ui.render import UiRoute, chart, iso, json_response, page
 from mlpilot.server.ui.session import Actor, DataViewer, Viewer, form_of
 from mlpilot.store import Database
@@ -30,14 +30,8 @@ MAX_EVENTS = 50
 
 
 @router.get("/deployments")
-def deployments_list(
-    request: Request, viewer: Viewer, after: Annotated[str, Query(max_length=MAX_AFTER)] = ""
-) -> Response:
-    listing = name_page(
-        lambda limit, start: deployment_service.list_deployments(viewer.db, limit=limit, after=start),
-        after,
-        lambda item: item.name,
-    )
+def deployments_list(request: Request, viewer: Viewer, after: After = "") -> Response:
+    listing = name_page(deployment_service.list_deployments, viewer.db, after)
     now = now_ms()
     rows = [_summary(viewer.db, item, now) for item in listing.items]
     return page(request, viewer, "deployments.html", rows=rows, listing=listing)
@@ -115,8 +109,7 @@ def deployment_page(request: Request, viewer: Viewer, name: str) -> Response:
                 ),
             )
         )
-    # One more than shown: whether older events exist, without counting them.
-    events = deployment_service.deployment_events(viewer.db, name, limit=MAX_EVENTS + 1)
+    events, events_capped = cut(deployment_service.deployment_events(viewer.db, name, limit=MAX_EVENTS + 1), MAX_EVENTS)
     return page(
         request,
         viewer,
@@ -124,8 +117,8 @@ def deployment_page(request: Request, viewer: Viewer, name: str) -> Response:
         deployment=deployment,
         summary=summary,
         charts=charts,
-        events=events[:MAX_EVENTS],
-        events_capped=len(events) > MAX_EVENTS,
+        events=events,
+        events_capped=events_capped,
         most_events=MAX_EVENTS,
         canary=_canary_status(events),
     )

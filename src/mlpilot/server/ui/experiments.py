@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Request, Response
 
+from mlpilot.server.ui.listing import cut
 from mlpilot.server.ui.render import UiRoute, page
 from mlpilot.server.ui.session import Viewer
 from mlpilot.tracking import experiments as experiment_service
@@ -17,10 +18,9 @@ MAX_EXPERIMENTS = 1000
 
 @router.get("/experiments")
 def experiments_list(request: Request, viewer: Viewer) -> Response:
-    # One more than shown: whether the page must say the list goes on.
-    experiments = experiment_service.list_experiments(viewer.db, limit=MAX_EXPERIMENTS + 1)
-    capped = len(experiments) > MAX_EXPERIMENTS
-    experiments = experiments[:MAX_EXPERIMENTS]
+    experiments, capped = cut(
+        experiment_service.list_experiments(viewer.db, limit=MAX_EXPERIMENTS + 1), MAX_EXPERIMENTS
+    )
     counts = experiment_service.run_counts(viewer.db)
     rows = [(item, *counts.get(item.id, (0, None))) for item in experiments]
     # Where the work is happening first: the experiment with the newest run at the top.

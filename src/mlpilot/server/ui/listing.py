@@ -1,24 +1,40 @@
-"""Pages of the lists the store keeps in name order: models, datasets and deployments.
+"""How the UI's lists end: pages by name for the lists the store keeps in name order (models,
+datasets, deployments), and a cut with a note for lists whose services cannot page cheaply.
 
-Their services page by keyset (``after``: the last name already shown), so a page is one indexed
-range read however far along it is, and a name added meanwhile never shifts a row onto two pages.
-The price is that there is no "page N" or total to show, only the first page and the next one.
+The name-ordered services page by keyset (``after``: the last name already shown), so a page is
+one indexed range read however far along it is, and a name added meanwhile never shifts a row
+onto two pages. The price is that there is no "page N" or total to show, only the first page and
+the next one. Both kinds read one row more than they show: that row says whether there is more,
+without counting.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Generic, TypeVar
+from typing import Annotated, Generic, Protocol, TypeVar
+
+from fastapi import Query
 
 from mlpilot.errors import InvalidInput
+from mlpilot.store import Database
 
-__all__ = ["MAX_AFTER", "PAGE_SIZE", "NamePage", "name_page"]
+__all__ = ["MAX_AFTER", "PAGE_SIZE", "After", "NamePage", "cut", "name_page"]
 
 PAGE_SIZE = 500  # rows a list page shows; read at call time, so tests can lower it
 MAX_AFTER = 1000  # longer than any stored name: a longer ``after`` is a mangled address
 
+# The query parameter of a name-ordered list page: the name the previous page ended with.
+After = Annotated[str, Query(max_length=MAX_AFTER)]
+
+
+class _Named(Protocol):
+    @property
+    def name(self) -> str: ...
+
+
 T = TypeVar("T")
+N = TypeVar("N", bound=_Named)
 
 
 @dataclass(frozen=True, slots=True)
@@ -32,15 +48,18 @@ class NamePage(Generic[T]):
     size: int
 
 
-def name_page(fetch: Callable[[int, str | None], list[T]], after: str, name_of: Callable[[T], str]) -> NamePage[T]:
-    """The page after ``after``: ``fetch(limit, after)`` is the service's list call. One row more
-    than a page is read, to know whether a next page exists without counting them all."""
+def name_page(list_by_name: Callable[..., Sequence[N]], db: Database, after: str) -> NamePage[N]:
+    """The page after ``after`` of ``list_by_name(db, limit=..., after=...)``, a service's list."""
     if "\x00" in after:
         # PostgreSQL refuses NUL in text; say so instead of letting the driver's error through.
         raise InvalidInput(
             "the query parameter 'after' holds a NUL character", hint="Follow the Next and First page links."
         )
     size = PAGE_SIZE
-    rows = fetch(size + 1, after or None)
-    shown = rows[:size]
-    return NamePage(shown, after, name_of(shown[-1]) if len(rows) > size else None, size)
+    rows, more = cut(list_by_name(db, limit=size + 1, after=after or None), size)
+    return NamePage(rows, after, rows[-1].name if more else None, size)
+
+
+def cut(rows: Sequence[T], most: int) -> tuple[list[T], bool]:
+    """The first ``most`` of ``rows`` (read with ``limit=most + 1``), and whether there were more."""
+    return list(rows[:most]), len(rows) > most

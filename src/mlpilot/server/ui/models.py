@@ -13,7 +13,7 @@ from mlpilot.registry import versions as version_service
 from mlpilot.registry.events import events_of
 from mlpilot.registry.lineage import Lineage
 from mlpilot.server.ui.graphs import Node, layered_svg
-from mlpilot.server.ui.listing import MAX_AFTER, name_page
+from mlpilot.server.ui.listing import After, name_page
 from mlpilot.server.ui.render import MAX_INT, UiRoute, chart, iso, page, urlpart
 from mlpilot.server.ui.session import Viewer
 
@@ -23,12 +23,8 @@ router = APIRouter(route_class=UiRoute, include_in_schema=False)
 
 
 @router.get("/models")
-def models_list(request: Request, viewer: Viewer, after: Annotated[str, Query(max_length=MAX_AFTER)] = "") -> Response:
-    listing = name_page(
-        lambda limit, start: version_service.list_models(viewer.db, limit=limit, after=start),
-        after,
-        lambda model: model.name,
-    )
+def models_list(request: Request, viewer: Viewer, after: After = "") -> Response:
+    listing = name_page(version_service.list_models, viewer.db, after)
     return page(request, viewer, "models.html", listing=listing)
 
 

@@ -17,6 +17,7 @@ from mlpilot.orchestration import runs as pipeline_runs
 from mlpilot.orchestration.records import PipelineRun
 from mlpilot.orchestration.stored import get_pipeline
 from mlpilot.server.ui.graphs import Node, layered_svg
+from mlpilot.server.ui.listing import cut
 from mlpilot.server.ui.render import UiRoute, chart, iso, page
 from mlpilot.server.ui.session import Viewer, ViewerSession
 
@@ -35,30 +36,29 @@ _PREFERRED = ("accuracy", "roc_auc", "f1", "rmse", "mae")
 
 @router.get("/monitoring")
 def monitoring(request: Request, viewer: Viewer, monitor: str = "") -> Response:
-    monitors = monitor_service.list_monitors(viewer.db, limit=MAX_MONITORS + 1)
+    monitors, monitors_capped = cut(monitor_service.list_monitors(viewer.db, limit=MAX_MONITORS + 1), MAX_MONITORS)
     chosen: Monitor | None = None
     if monitor:
         chosen = monitor_service.get_monitor(viewer.db, monitor)
     elif monitors:
         chosen = monitors[0]
     results = list(reversed(monitor_service.list_results(viewer.db, chosen.name, limit=_RESULTS))) if chosen else []
-    # One more than shown: whether the page must say the lists go on.
-    alerts = monitor_service.list_alerts(viewer.db, limit=MAX_ALERTS + 1)
+    alerts, alerts_capped = cut(monitor_service.list_alerts(viewer.db, limit=MAX_ALERTS + 1), MAX_ALERTS)
     heatmap = _drift_heatmap(results)
     accuracy = _accuracy_chart(results)
     return page(
         request,
         viewer,
         "monitoring.html",
-        monitors=monitors[:MAX_MONITORS],
-        monitors_capped=len(monitors) > MAX_MONITORS,
+        monitors=monitors,
+        monitors_capped=monitors_capped,
         chosen=chosen,
         results=list(reversed(results)),
         heatmap=heatmap,
         accuracy=accuracy,
-        open_alerts=[alert for alert in alerts[:MAX_ALERTS] if alert.state == "open"],
-        resolved_alerts=[alert for alert in alerts[:MAX_ALERTS] if alert.state != "open"],
-        alerts_capped=len(alerts) > MAX_ALERTS,
+        open_alerts=[alert for alert in alerts if alert.state == "open"],
+        resolved_alerts=[alert for alert in alerts if alert.state != "open"],
+        alerts_capped=alerts_capped,
         most_alerts=MAX_ALERTS,
         charts=heatmap is not None or accuracy is not None,
     )
@@ -148,15 +148,8 @@ def _accuracy_chart(results: list[MonitorResult]) -> Markup | None:
 
 @router.get("/pipelines")
 def pipelines(request: Request, viewer: Viewer) -> Response:
-    runs = pipeline_runs.list_pipeline_runs(viewer.db, limit=MAX_PIPELINE_RUNS + 1)
-    return page(
-        request,
-        viewer,
-        "pipelines.html",
-        runs=runs[:MAX_PIPELINE_RUNS],
-        capped=len(runs) > MAX_PIPELINE_RUNS,
-        most=MAX_PIPELINE_RUNS,
-    )
+    runs, capped = cut(pipeline_runs.list_pipeline_runs(viewer.db, limit=MAX_PIPELINE_RUNS + 1), MAX_PIPELINE_RUNS)
+    return page(request, viewer, "pipelines.html", runs=runs, capped=capped, most=MAX_PIPELINE_RUNS)
 
 
 @router.get("/pipelines/runs/{run_id}")
