@@ -70,10 +70,15 @@ class _Part:
     float matrix in the signature's column order, turned into a DataFrame only if a model needs one."""
 
     jobs: list[int]
-    frame: pd.DataFrame | None
+    values: pd.DataFrame | np.ndarray[Any, np.dtype[np.float64]]
     ignored: list[tuple[str, ...]]
     rows: list[int]  # rows of each job (a CSV body's count is known only once it is read)
-    matrix: np.ndarray[Any, np.dtype[np.float64]] | None = None
+
+    def slice(self, start: int, stop: int) -> pd.DataFrame | np.ndarray[Any, np.dtype[np.float64]]:
+        values = self.values
+        if isinstance(values, pd.DataFrame):
+            return values.iloc[start:stop].reset_index(drop=True)
+        return values[start:stop]
 
 
 class LoadedVersion:
@@ -199,7 +204,7 @@ class LoadedVersion:
                         return None
                 rows.append(row)
         matrix = np.array(rows, dtype=float)
-        return _Part(list(range(len(jobs))), None, [()] * len(jobs), [job.payload.rows for job in jobs], matrix)
+        return _Part(list(range(len(jobs))), matrix, [()] * len(jobs), [job.payload.rows for job in jobs])
 
     def _validated(self, jobs: Sequence[Job], members: list[int]) -> _Part:
         if len(members) == 1:
@@ -222,19 +227,15 @@ class LoadedVersion:
     def _predict(
         self, jobs: Sequence[Job], parts: list[_Part], results: list[Outcome | BaseException | None], logged: bool
     ) -> None:
-        matrix = parts[0].matrix if len(parts) == 1 else None
-        frame: pd.DataFrame | None = None
-        if matrix is None:
-            frames = [self._frame(part) for part in parts]
-            frame = frames[0] if len(frames) == 1 else pd.concat(frames, ignore_index=True)
+        inputs = self._inputs(parts)
         order = [position for part in parts for position in part.jobs]
         ignored = [columns for part in parts for columns in part.ignored]
         counts = [rows for part in parts for rows in part.rows]
         asked = any(jobs[position].probabilities for position in order)
+        # A matrix's probabilities, if only the log wants them, are computed at its flush.
+        wants_probabilities = asked or (self._log_probabilities and type(inputs) is not InputMatrix)
         try:
-            predictions, probabilities = self._call(
-                frame, matrix, asked or (self._log_probabilities and matrix is None)
-            )
+            predictions, probabilities = self._call(inputs, wants_probabilities)
         except Exception:  # noqa: BLE001 - whatever the model raises, the request gets a MODEL_ERROR
             if len(order) == 1:
                 results[order[0]] = self._failed(jobs[order[0]])
@@ -242,11 +243,7 @@ class LoadedVersion:
             for part in parts:  # isolate the request the model fails on
                 start = 0
                 for position, columns, rows in zip(part.jobs, part.ignored, part.rows, strict=True):
-                    if part.matrix is not None:
-                        alone = _Part([position], None, [columns], [rows], part.matrix[start : start + rows])
-                    else:
-                        frame_rows = self._frame(part).iloc[start : start + rows].reset_index(drop=True)
-                        alone = _Part([position], frame_rows, [columns], [rows])
+                    alone = _Part([position], part.slice(start, start + rows), [columns], [rows])
                     self._predict(jobs, [alone], results, logged)
                     start += rows
             return
@@ -269,43 +266,47 @@ class LoadedVersion:
             return
         self._count(predictions)
         if self._log is not None:
-            inputs = InputMatrix(self._input_columns, matrix) if matrix is not None else frame
-            assert inputs is not None
             self._append_log(jobs, order, counts, inputs, predictions, probabilities, ids_all)
 
-    def _frame(self, part: _Part) -> pd.DataFrame:
-        """The part's rows as a DataFrame."""
-        if part.frame is not None:
-            return part.frame
-        return pd.DataFrame(part.matrix, columns=list(self._input_columns), copy=False)
+    def _inputs(self, parts: list[_Part]) -> pd.DataFrame | InputMatrix:
+        """The batch's rows: the fast path's matrix as it is, anything else as one DataFrame."""
+        values = [part.values for part in parts]
+        if len(values) == 1:
+            only = values[0]
+            return only if isinstance(only, pd.DataFrame) else InputMatrix(self._input_columns, only)
+        frames = [value if isinstance(value, pd.DataFrame) else self._as_frame(value) for value in values]
+        return pd.concat(frames, ignore_index=True)
 
-    def _call(
-        self, frame: pd.DataFrame | None, matrix: np.ndarray[Any, Any] | None, wants_probabilities: bool
-    ) -> tuple[np.ndarray[Any, Any], Any]:
-        """Predict the rows given as ``matrix`` (the fast path) or else ``frame``."""
+    def _as_frame(self, matrix: np.ndarray[Any, Any]) -> pd.DataFrame:
+        """A matrix of the fast path as the DataFrame a model that cannot take a matrix needs."""
+        return pd.DataFrame(matrix, columns=list(self._input_columns), copy=False)
+
+    def _call(self, inputs: pd.DataFrame | InputMatrix, wants_probabilities: bool) -> tuple[np.ndarray[Any, Any], Any]:
+        rows = self._model_input(inputs)
         probabilities = None
-        if matrix is None or not self._takes_matrix:
-            if frame is None:
-                frame = pd.DataFrame(matrix, columns=list(self._input_columns), copy=False)
-            if self._takes_matrix and all(dtype.kind == "f" for dtype in frame.dtypes):
-                matrix = frame.to_numpy()
         with self._model_lock:
-            if matrix is not None and self._takes_matrix:
-                # scikit-learn checks a DataFrame column by column (about 1 ms for 30 columns); the
-                # columns are already checked and in the fitted order, so hand it the matrix.
+            if isinstance(rows, np.ndarray):
                 raw: Any = self.model.raw
-                predictions = np.asarray(raw.predict(matrix))
+                predictions = np.asarray(raw.predict(rows))
                 if wants_probabilities and self.has_probabilities:
-                    probabilities = np.asarray(raw.predict_proba(matrix), dtype=float)
+                    probabilities = np.asarray(raw.predict_proba(rows), dtype=float)
             else:
-                assert frame is not None
-                predictions = np.asarray(self.model.predict(frame, validate=False))
+                predictions = np.asarray(self.model.predict(rows, validate=False))
                 if wants_probabilities and self.has_probabilities:
-                    probabilities = np.asarray(self.model.predict_proba(frame, validate=False), dtype=float)
-        expected = len(matrix) if matrix is not None else len(frame)  # type: ignore[arg-type]
-        if len(predictions) != expected:
-            raise ValueError(f"the model returned {len(predictions)} predictions for {expected} rows")
+                    probabilities = np.asarray(self.model.predict_proba(rows, validate=False), dtype=float)
+        if len(predictions) != len(rows):
+            raise ValueError(f"the model returned {len(predictions)} predictions for {len(rows)} rows")
         return predictions, probabilities
+
+    def _model_input(self, inputs: pd.DataFrame | InputMatrix) -> pd.DataFrame | np.ndarray[Any, Any]:
+        """What the model is handed. scikit-learn checks a DataFrame column by column (about 1 ms
+        for 30 columns): one fitted on exactly the signature's columns, in order, gets the checked
+        float matrix instead. Every other model gets a DataFrame."""
+        if isinstance(inputs, InputMatrix):
+            return inputs.values if self._takes_matrix else self._as_frame(inputs.values)
+        if self._takes_matrix and all(dtype.kind == "f" for dtype in inputs.dtypes):
+            return inputs.to_numpy()
+        return inputs
 
     def _failed(self, job: Job) -> PredictionFailed:
         log.exception("version %s of %s failed on request %s", self.version, self.model_name, job.request_id)
@@ -373,8 +374,9 @@ class LoadedVersion:
                     raw: Any = self.model.raw
                     parts.append(np.asarray(raw.predict_proba(chunk), dtype=np.float64))
                 else:
-                    frame = pd.DataFrame(chunk, columns=list(self._input_columns), copy=False)
-                    parts.append(np.asarray(self.model.predict_proba(frame, validate=False), dtype=np.float64))
+                    parts.append(
+                        np.asarray(self.model.predict_proba(self._as_frame(chunk), validate=False), dtype=np.float64)
+                    )
         return parts[0] if len(parts) == 1 else np.concatenate(parts)
 
 
