@@ -23,8 +23,8 @@ __all__ = ["CONTENT_TYPE", "METRIC_NAMES", "ServingMetrics", "multiprocess_dir"]
 CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
 _LATENCY_BUCKETS = (0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
 _BATCH_BUCKETS = (1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024, 4096)
-# Regression outputs have no natural scale: symmetric powers of ten cover most of them.
 _FLUSH_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 10.0)
+# Regression outputs have no natural scale: symmetric powers of ten cover most of them.
 _VALUE_BUCKETS = tuple(sorted({sign * 10.0**power for sign in (-1, 1) for power in range(-3, 7)} | {0.0}))
 
 # As exposed (counters gain _total, histograms _bucket/_sum/_count); named in monitoring.gauges.
